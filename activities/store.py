@@ -1,0 +1,106 @@
+"""Activities on the OMS database: intake validation, status, shipments, decisions, stock.
+
+They run as local activities in the orders worker: each is one short transaction, and
+every write is idempotent by a key from the workflow, so a retry never writes twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+
+from activities.errors import INVALID_ORDER, business_failure
+from domain.errors import FieldError
+from domain.facts import line_facts, order_facts
+from domain.messages import (
+    AddressRecord,
+    ConsumeRequest,
+    Count,
+    Decision,
+    DecisionRequest,
+    PersistOrder,
+    QuoteRequest,
+    Quotes,
+    ReleaseRequest,
+    ReserveRequest,
+    ReserveResult,
+    ShipmentRecord,
+    StatusRecord,
+    ValidatedOrder,
+)
+from domain.rating import quote
+from domain.sourcing import plan_sourcing
+from rules.engine import RuleEngine
+from store import catalog, inventory, orders
+
+
+class StoreActivities:
+    def __init__(self, db: AsyncEngine, rules: RuleEngine) -> None:
+        self.db = db
+        self.rules = rules
+
+    @activity.defn(name="validate_order")
+    async def validate_order(self, req: PersistOrder) -> ValidatedOrder:
+        order = req.order
+        async with self.db.connect() as conn:
+            products = await catalog.products_by_sku(conn, [ln.sku for ln in order.lines])
+        unknown = [
+            FieldError(field=f"lines[{i}].sku", reason=f"unknown SKU '{ln.sku}': not in the catalogue")
+            for i, ln in enumerate(order.lines) if ln.sku not in products
+        ]
+        await orders.save_order(self.db, order)
+        if unknown:
+            raise business_failure(
+                INVALID_ORDER, "; ".join(f"{e.field}: {e.reason}" for e in unknown),
+                [e.model_dump() for e in unknown],
+            )
+        lines = line_facts(order, products)
+        return ValidatedOrder(order_id=order.order_id, lines=lines, facts=order_facts(order, lines))
+
+    @activity.defn(name="decide")
+    async def decide(self, req: DecisionRequest) -> Decision:
+        decision = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
+        await orders.record_decision(self.db, req.order_id, req.key, decision)
+        return decision
+
+    @activity.defn(name="reserve_stock")
+    async def reserve_stock(self, req: ReserveRequest) -> ReserveResult:
+        return await inventory.reserve(
+            self.db, req.order_id, req.attempt_key, req.lines,
+            lambda lines, avail, whs: plan_sourcing(lines, avail, whs, req.destination_province),
+            allow_partial=req.allow_partial,
+        )
+
+    @activity.defn(name="release_stock")
+    async def release_stock(self, req: ReleaseRequest) -> Count:
+        return Count(value=await inventory.release(self.db, req.order_id))
+
+    @activity.defn(name="consume_stock")
+    async def consume_stock(self, req: ConsumeRequest) -> Count:
+        keys = {f"{sku}@{req.warehouse}" for sku in req.skus}
+        return Count(value=await inventory.consume(self.db, req.order_id, keys))
+
+    @activity.defn(name="record_status")
+    async def record_status(self, rec: StatusRecord) -> None:
+        await orders.set_status(self.db, rec)
+
+    @activity.defn(name="record_shipment")
+    async def record_shipment(self, rec: ShipmentRecord) -> None:
+        await orders.save_shipment(self.db, rec)
+
+    @activity.defn(name="record_address")
+    async def record_address(self, rec: AddressRecord) -> None:
+        await orders.set_address(self.db, rec.order_id, rec.address.model_dump())
+
+    @activity.defn(name="quote_carriers")
+    async def quote_carriers(self, req: QuoteRequest) -> Quotes:
+        async with self.db.connect() as conn:
+            carriers = await catalog.all_carriers(conn)
+            origin = next(w for w in await catalog.all_warehouses(conn)
+                          if w.code == req.shipment.warehouse)
+        return Quotes(
+            quotes=[quote(c, req.shipment, origin.province, req.destination_province) for c in carriers],
+            origin_province=origin.province,
+        )

@@ -1,0 +1,62 @@
+"""WMS activities: Qimen `deliveryorder.create` and `order.cancel`, idempotent by deliveryOrderCode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from temporalio import activity
+
+from activities.errors import WMS_REJECTED, business_failure
+from config.settings import Settings
+from domain.messages import DeliveryOrderRef, DeliveryOrderRequest
+from domain.wire import qimen
+
+PLATFORM = {"taobao": "TB", "tmall": "TM", "jd": "JD"}
+
+
+class WmsActivities:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = qimen.to_xml("request", payload)
+        params = {"method": method, "app_key": self.settings.qimen_app_key, "v": "2.0",
+                  "format": "xml", "sign_method": "md5", "customerId": "ordo",
+                  "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")}
+        params["sign"] = qimen.sign(params, body, self.settings.qimen_secret)
+        resp = await self.http.post(f"{self.settings.wms_url}/router/qimen/service",
+                                    params=params, content=body.encode(),
+                                    headers={"Content-Type": "application/xml"})
+        resp.raise_for_status()  # 5xx: Temporal retries
+        return qimen.from_xml(resp.text)
+
+    @activity.defn(name="wms_create_delivery_order")
+    async def create_delivery_order(self, req: DeliveryOrderRequest) -> DeliveryOrderRef:
+        s, a = req.shipment, req.address
+        reply = await self._call("deliveryorder.create", {
+            "deliveryOrder": {
+                "deliveryOrderCode": s.shipment_id, "orderType": "JYCK",
+                "warehouseCode": s.warehouse,
+                "sourcePlatformCode": PLATFORM.get(req.source_platform, "OTHER"),
+                "receiverInfo": {"name": a.name, "mobile": a.phone, "province": a.province,
+                                 "city": a.city, "area": a.district, "detailAddress": a.street},
+                "deliveryRequirements": {
+                    "deliveryType": "LLPS" if s.service == "cold_chain" else "PTPS"},
+            },
+            "orderLines": [{"orderLineNo": i + 1, "itemCode": ln.sku, "planQty": ln.quantity,
+                            "inventoryType": "ZP"} for i, ln in enumerate(s.lines)],
+        })
+        if reply.get("flag") != "success":
+            raise business_failure(WMS_REJECTED, f"WMS refused {s.shipment_id}: {reply.get('message')}")
+        return DeliveryOrderRef(delivery_order_code=s.shipment_id,
+                                wms_order_id=str(reply.get("deliveryOrderId", "")))
+
+    @activity.defn(name="wms_cancel_delivery_order")
+    async def cancel_delivery_order(self, ref: DeliveryOrderRef) -> None:
+        reply = await self._call("order.cancel", {"orderCode": ref.delivery_order_code,
+                                                  "orderType": "JYCK", "cancelReason": "order cancelled"})
+        if reply.get("flag") != "success":
+            raise business_failure(WMS_REJECTED, f"WMS could not cancel: {reply.get('message')}")

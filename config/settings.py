@@ -1,0 +1,61 @@
+"""Ordo's settings: every knob is an `ORDO_*` environment variable with an embedded default.
+
+The defaults describe the one-machine stack that `ordo up` starts (dev server, SQLite,
+simulators on localhost), so a new user needs to set nothing; production overrides the
+addresses and the database URL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDO_", extra="ignore")
+
+    var_dir: Path = PROJECT_ROOT / "var"
+    rules_dir: Path = PROJECT_ROOT / "rules"
+    database_url: str = ""  # empty: SQLite file under var_dir
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_api_key: str = ""
+    temporal_tls: bool = False
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    wms_url: str = "http://127.0.0.1:8101"
+    carriers_url: str = "http://127.0.0.1:8102"
+    payments_url: str = "http://127.0.0.1:8103"
+
+    # Shared secrets between Ordo and the systems it talks to (simulators use the same).
+    qimen_app_key: str = "ordo-demo"
+    qimen_secret: str = "qimen-demo-secret"
+    sf_partner_id: str = "ORDO"
+    sf_checkword: str = "sf-demo-checkword"
+    alipay_app_id: str = "2021000000000000"
+    carrier_push_secret: str = "carrier-demo-secret"
+
+    http_timeout_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'ordo.db'}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

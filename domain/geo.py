@@ -1,0 +1,67 @@
+"""China's provinces grouped into logistics regions, for sourcing distance and carrier zones."""
+
+from __future__ import annotations
+
+REGIONS: dict[str, tuple[str, ...]] = {
+    "east": ("上海", "江苏", "浙江", "安徽", "福建", "江西", "山东"),
+    "south": ("广东", "广西", "海南"),
+    "north": ("北京", "天津", "河北", "山西", "内蒙古"),
+    "central": ("河南", "湖北", "湖南"),
+    "southwest": ("重庆", "四川", "贵州", "云南", "西藏"),
+    "northwest": ("陕西", "甘肃", "青海", "宁夏", "新疆"),
+    "northeast": ("辽宁", "吉林", "黑龙江"),
+}
+REMOTE = ("西藏", "新疆", "青海")
+NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "east": ("south", "central", "north"),
+    "south": ("east", "central", "southwest"),
+    "north": ("east", "central", "northeast", "northwest"),
+    "central": ("east", "south", "north", "southwest", "northwest"),
+    "southwest": ("south", "central", "northwest"),
+    "northwest": ("north", "central", "southwest"),
+    "northeast": ("north",),
+}
+_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+_PROVINCE_REGION = {p: r for r, ps in REGIONS.items() for p in ps}
+
+
+def normalise_province(name: str) -> str:
+    """`浙江省` and `浙江` are the same province; unknown names pass through unchanged."""
+    name = name.strip()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in _PROVINCE_REGION:
+            return name[: -len(suffix)]
+    return name
+
+
+def is_known_province(name: str) -> bool:
+    return normalise_province(name) in _PROVINCE_REGION
+
+
+def region_of(province: str) -> str:
+    return _PROVINCE_REGION.get(normalise_province(province), "unknown")
+
+
+def is_remote(province: str) -> bool:
+    return normalise_province(province) in REMOTE
+
+
+def distance_rank(origin: str, destination: str) -> int:
+    """0 same province, 1 same region, 2 neighbouring region, 3 elsewhere, +1 if remote."""
+    o, d = normalise_province(origin), normalise_province(destination)
+    if o == d:
+        rank = 0
+    elif region_of(o) == region_of(d):
+        rank = 1
+    elif region_of(d) in NEIGHBOURS.get(region_of(o), ()):
+        rank = 2
+    else:
+        rank = 3
+    return rank + (1 if is_remote(d) and rank > 0 else 0)
+
+
+def zone(origin: str, destination: str) -> str:
+    """Carrier rate-card zone: local, regional, national or remote."""
+    if is_remote(destination) and normalise_province(origin) != normalise_province(destination):
+        return "remote"
+    return ("local", "regional", "national", "national")[min(distance_rank(origin, destination), 3)]

@@ -1,0 +1,265 @@
+"""The one model each activity, child workflow, signal and update takes or returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain.errors import FieldError
+from domain.model import Address, Order, Temperature
+from domain.status import OrderStatus, ShipmentStatus
+
+
+class Decision(BaseModel):
+    """What a rule set decided, and why: kept in history and in the decision log."""
+
+    ruleset: str
+    version: str
+    fired: list[str]
+    facts: dict[str, Any]
+    outcome: dict[str, Any]
+    step: str = ""
+
+
+class LineFacts(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    weight_g: int
+    temperature: Temperature
+    hazmat: bool
+    oversize: bool
+
+
+class ValidatedOrder(BaseModel):
+    order_id: str
+    lines: list[LineFacts]
+    facts: dict[str, Any]
+
+
+class Allocation(BaseModel):
+    line_no: int
+    sku: str
+    warehouse: str
+    quantity: int
+
+
+class Shortage(BaseModel):
+    line_no: int
+    sku: str
+    missing: int
+
+
+class ReserveRequest(BaseModel):
+    order_id: str
+    attempt_key: str
+    lines: list[LineFacts]
+    destination_province: str
+    allow_partial: bool = False
+
+
+class ReserveResult(BaseModel):
+    """`reserved` is false when shortages stopped the reservation: `allocations` is then
+    what could have been reserved, which tells the exception rules if a partial ship is
+    possible."""
+
+    allocations: list[Allocation]
+    shortages: list[Shortage]
+    reserved: bool = True
+
+
+class ReleaseRequest(BaseModel):
+    order_id: str
+    reason: str
+
+
+class ParcelLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Shipment(BaseModel):
+    shipment_id: str
+    order_id: str
+    warehouse: str
+    lines: list[ParcelLine]
+    weight_g: int
+    service: str  # standard | cold_chain | hazmat | freight
+    temperature: Temperature = Temperature.AMBIENT
+
+
+class ShipmentInput(BaseModel):
+    shipment: Shipment
+    address: Address
+    lane: str
+    parent_workflow_id: str
+    source_platform: str
+    transit_grace_days: int = 3
+
+
+class Quote(BaseModel):
+    carrier: str
+    service: str
+    fee: Decimal
+    transit_days: int
+    eligible: bool
+    reason: str = ""
+
+
+class QuoteRequest(BaseModel):
+    shipment: Shipment
+    destination_province: str
+
+
+class WaybillRequest(BaseModel):
+    shipment: Shipment
+    carrier: str
+    address: Address
+
+
+class Waybill(BaseModel):
+    carrier: str
+    waybill_no: str
+
+
+class CancelWaybillRequest(BaseModel):
+    carrier: str
+    shipment_id: str
+
+
+class DeliveryOrderRequest(BaseModel):
+    shipment: Shipment
+    address: Address
+    source_platform: str
+
+
+class DeliveryOrderRef(BaseModel):
+    delivery_order_code: str
+    wms_order_id: str
+
+
+class PaymentRequest(BaseModel):
+    order_id: str
+    amount: Decimal
+    currency: str
+    payer_id: str
+
+
+class PaymentResult(BaseModel):
+    order_id: str
+    reference: str
+    amount: Decimal
+    state: str
+
+
+class TrackingEvent(BaseModel):
+    waybill_no: str
+    op_code: str
+    remark: str = ""
+    at: datetime | None = None
+
+
+class ShipmentUpdate(BaseModel):
+    shipment_id: str
+    status: ShipmentStatus
+    carrier: str = ""
+    waybill_no: str = ""
+
+
+class ShipmentResult(BaseModel):
+    shipment_id: str
+    status: ShipmentStatus
+    carrier: str = ""
+    waybill_no: str = ""
+    decisions: list[Decision] = []
+    reason: str = ""
+
+
+class StatusRecord(BaseModel):
+    order_id: str
+    status: OrderStatus
+    priority: str = ""
+    exception_type: str = ""
+
+
+class ShipmentRecord(BaseModel):
+    order_id: str
+    shipment: Shipment
+    status: ShipmentStatus
+    carrier: str = ""
+    waybill_no: str = ""
+
+
+class PersistOrder(BaseModel):
+    order: Order
+
+
+class AddressChange(BaseModel):
+    address: Address
+    reason: str = ""
+
+
+class OperatorNote(BaseModel):
+    reason: str = ""
+    operator: str = "operator"
+
+
+class Transition(BaseModel):
+    status: OrderStatus
+    at: datetime
+    note: str = ""
+
+
+class ActionResult(BaseModel):
+    accepted: bool
+    status: OrderStatus
+    message: str
+
+
+class OrderState(BaseModel):
+    order_id: str
+    status: OrderStatus
+    priority: str = ""
+    ship_by: datetime | None = None
+    held: bool = False
+    exception_type: str = ""
+    exception_reason: str = ""
+    shipments: list[ShipmentResult] = []
+    allocations: list[Allocation] = []
+    decisions: list[Decision] = []
+    transitions: list[Transition] = []
+    errors: list[FieldError] = []
+    escalated: bool = False
+
+
+class ConsumeRequest(BaseModel):
+    order_id: str
+    warehouse: str
+    skus: list[str]
+
+
+class DecisionRequest(BaseModel):
+    """A rule evaluation for an order; `key` makes the decision-log write idempotent."""
+
+    order_id: str
+    key: str
+    ruleset: str
+    facts: dict[str, Any]
+    step: str = ""
+
+
+class Quotes(BaseModel):
+    quotes: list[Quote]
+    origin_province: str
+
+
+class AddressRecord(BaseModel):
+    order_id: str
+    address: Address
+
+
+class Count(BaseModel):
+    value: int

@@ -1,0 +1,98 @@
+"""An Alipay-shaped payment gateway: pre-authorisation (freeze), capture (trade.pay with the
+auth), void (unfreeze) and refund, each idempotent by its out_*_no, like the real one."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from config.settings import get_settings
+from domain.wire import alipay
+from simulators.faults import Faults
+
+DECLINE_ABOVE = Decimal("50000")
+
+
+def create_app(faults: Faults | None = None) -> FastAPI:
+    settings = get_settings()
+    secret = settings.alipay_app_id
+    app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)")
+    faults = faults or Faults()
+    auths: dict[str, dict[str, Any]] = {}     # out_request_no -> freeze
+    trades: dict[str, dict[str, Any]] = {}    # out_trade_no -> capture
+    unfreezes: dict[str, dict[str, Any]] = {}
+    refunds: dict[str, dict[str, Any]] = {}
+    ids = itertools.count(1)
+
+    def answer(method: str, body: dict[str, Any]) -> dict[str, Any]:
+        payload = {alipay.response_key(method): body}
+        return {**payload, "sign": alipay.sign({"body": json.dumps(body, sort_keys=True)}, secret)}
+
+    def fail(method: str, sub_code: str, sub_msg: str) -> dict[str, Any]:
+        return answer(method, {"code": alipay.BUSINESS_FAILED, "msg": "Business Failed",
+                               "sub_code": sub_code, "sub_msg": sub_msg})
+
+    @app.post("/gateway.do")
+    async def gateway(request: Request) -> dict[str, Any]:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        method = form.get("method", "")
+        if not alipay.verify(form, secret):
+            return answer(method, {"code": "40002", "msg": "Invalid Arguments",
+                                   "sub_code": "isv.invalid-signature", "sub_msg": "bad sign"})
+        faults.maybe_fail("before")
+        biz = json.loads(form.get("biz_content", "{}"))
+        ok = {"code": alipay.SUCCESS, "msg": "Success"}
+        if method == "alipay.fund.auth.order.freeze":
+            key = biz["out_request_no"]
+            if key not in auths:
+                amount = Decimal(biz["amount"])
+                if "decline" in biz.get("payer_user_id", "") or amount > DECLINE_ABOVE:
+                    return fail(method, "ACQ.BUYER_BALANCE_NOT_ENOUGH", "insufficient balance")
+                auths[key] = {"auth_no": f"2026{next(ids):012d}", "amount": str(amount),
+                              "out_order_no": biz["out_order_no"], "status": "SUCCESS"}
+            faults.maybe_fail("after")
+            a = auths[key]
+            return answer(method, {**ok, "auth_no": a["auth_no"], "out_order_no": a["out_order_no"],
+                                   "out_request_no": key, "amount": a["amount"], "status": a["status"]})
+        if method == "alipay.trade.pay":
+            key = biz["out_trade_no"]
+            auth = next((a for a in auths.values() if a["auth_no"] == biz.get("auth_no")), None)
+            if auth is None or auth["status"] != "SUCCESS":
+                return fail(method, "ACQ.TRADE_NOT_EXIST", "no live authorisation")
+            if key not in trades:
+                trades[key] = {"trade_no": f"2026{next(ids):016d}", "total_amount": biz["total_amount"],
+                               "trade_status": "TRADE_SUCCESS"}
+                auth["status"] = "CAPTURED"
+            faults.maybe_fail("after")
+            return answer(method, {**ok, "out_trade_no": key, **trades[key]})
+        if method == "alipay.fund.auth.order.unfreeze":
+            key = biz["out_request_no"]
+            auth = next((a for a in auths.values() if a["auth_no"] == biz.get("auth_no")), None)
+            if key not in unfreezes:
+                if auth is None:
+                    return fail(method, "AUTH_ORDER_NOT_EXIST", "no such authorisation")
+                if auth["status"] == "CAPTURED":
+                    return fail(method, "AUTH_ORDER_ALREADY_CAPTURED", "captured: refund instead")
+                auth["status"] = "UNFROZEN"
+                unfreezes[key] = {"auth_no": auth["auth_no"], "amount": biz["amount"]}
+            return answer(method, {**ok, **unfreezes[key], "status": "SUCCESS"})
+        if method == "alipay.trade.refund":
+            key = biz["out_request_no"]
+            if key not in refunds:
+                refunds[key] = {"out_trade_no": biz["out_trade_no"], "refund_fee": biz["refund_amount"]}
+            return answer(method, {**ok, **refunds[key], "fund_change": "Y"})
+        return fail(method, "isv.invalid-method", f"unknown method {method}")
+
+    @app.get("/admin/ledger")
+    async def ledger() -> dict[str, Any]:
+        return {"auths": auths, "trades": trades, "unfreezes": unfreezes, "refunds": refunds,
+                "faults_injected": faults.injected}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,109 @@
+"""Orders, shipments, the decision log and the dead-letter table: the OMS's read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import FieldError
+from domain.messages import Decision, ShipmentRecord, StatusRecord
+from domain.model import Order
+from domain.status import OrderStatus
+from store import tables as t
+
+
+async def save_order(engine: AsyncEngine, order: Order) -> bool:
+    """Idempotent: returns False when the order was already stored."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(t.orders.insert().values(
+                order_id=order.order_id, workflow_id=order.workflow_id, channel=order.channel,
+                external_id=order.external_id, customer_id=order.customer.id,
+                customer_tier=order.customer.tier.value, status=OrderStatus.RECEIVED.value,
+                total=order.total, currency=order.currency,
+                payload=order.model_dump(mode="json"),
+            ))
+            await conn.execute(t.order_lines.insert(), [
+                {"order_id": order.order_id, "line_no": i, "sku": ln.sku,
+                 "quantity": ln.quantity, "unit_price": ln.unit_price}
+                for i, ln in enumerate(order.lines)
+            ])
+        return True
+    except IntegrityError:
+        return False
+
+
+async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
+    values: dict[str, Any] = {"status": rec.status.value, "updated_at": func.now()}
+    if rec.priority:
+        values["priority"] = rec.priority
+    values["exception_type"] = rec.exception_type
+    async with engine.begin() as conn:
+        await conn.execute(update(t.orders).where(t.orders.c.order_id == rec.order_id).values(**values))
+
+
+async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any]) -> None:
+    async with engine.begin() as conn:
+        row = (await conn.execute(
+            select(t.orders.c.payload).where(t.orders.c.order_id == order_id))).one()
+        payload = dict(row[0])
+        payload["shipping_address"] = address
+        await conn.execute(update(t.orders).where(t.orders.c.order_id == order_id)
+                           .values(payload=payload, updated_at=func.now()))
+
+
+async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
+    s = rec.shipment
+    values = {"order_id": rec.order_id, "warehouse": s.warehouse, "service": s.service,
+              "weight_g": s.weight_g, "lines": [ln.model_dump() for ln in s.lines],
+              "status": rec.status.value, "carrier": rec.carrier, "waybill_no": rec.waybill_no}
+    async with engine.begin() as conn:
+        changed = await conn.execute(
+            update(t.shipments).where(t.shipments.c.shipment_id == s.shipment_id)
+            .values(**values, updated_at=func.now()))
+        if changed.rowcount == 0:
+            await conn.execute(t.shipments.insert().values(shipment_id=s.shipment_id, **values))
+
+
+async def record_decision(engine: AsyncEngine, order_id: str, key: str, d: Decision) -> None:
+    """Unique key from the workflow, so a retried activity does not log a decision twice."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(t.decisions.insert().values(
+                key=key, order_id=order_id, step=d.step, ruleset=d.ruleset, version=d.version,
+                fired=d.fired, facts=d.facts, outcome=d.outcome))
+    except IntegrityError:
+        pass
+
+
+async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(t.orders).where(t.orders.c.order_id == order_id))).first()
+        if row is None:
+            return None
+        ships = await conn.execute(select(t.shipments).where(t.shipments.c.order_id == order_id)
+                                   .order_by(t.shipments.c.shipment_id))
+        decs = await conn.execute(select(t.decisions).where(t.decisions.c.order_id == order_id)
+                                  .order_by(t.decisions.c.id))
+        out = dict(row._mapping)
+        out["shipments"] = [dict(s._mapping) for s in ships]
+        out["decisions"] = [dict(d._mapping) for d in decs]
+        return out
+
+
+async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = None) -> dict[str, int]:
+    query = select(t.orders.c.status, func.count()).group_by(t.orders.c.status)
+    if order_ids is not None:
+        query = query.where(t.orders.c.order_id.in_(order_ids))
+    async with engine.connect() as conn:
+        return {r[0]: int(r[1]) for r in await conn.execute(query)}
+
+
+async def add_dead_letter(engine: AsyncEngine, channel: str, body: str, errors: list[FieldError]) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(t.dead_letters.insert().values(
+            channel=channel, body=body, errors=[e.model_dump() for e in errors]))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]

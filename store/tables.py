@@ -1,0 +1,140 @@
+"""The OMS database schema (SQLAlchemy Core); Alembic migrations are generated from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData()
+
+
+def _now() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+products = Table(
+    "products", metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit_price", Numeric(14, 2), nullable=False),
+    Column("weight_g", Integer, nullable=False),
+    Column("temperature", String(16), nullable=False),
+    Column("hazmat", Boolean, nullable=False),
+    Column("oversize", Boolean, nullable=False),
+)
+
+warehouses = Table(
+    "warehouses", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("province", String(32), nullable=False),
+    Column("city", String(64), nullable=False),
+    Column("cold_chain", Boolean, nullable=False),
+)
+
+carriers = Table(
+    "carriers", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("spec", JSON, nullable=False),
+)
+
+stock = Table(
+    "stock", metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("warehouse", String(32), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False, server_default="0"),
+    CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
+)
+
+reservations = Table(
+    "reservations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(240), nullable=False, unique=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # held | released | consumed
+    _now(),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("order_id", String(200), primary_key=True),
+    Column("workflow_id", String(220), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("customer_tier", String(16), nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("priority", String(16), nullable=False, server_default=""),
+    Column("exception_type", String(32), nullable=False, server_default=""),
+    Column("total", Numeric(14, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payload", JSON, nullable=False),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+)
+
+order_lines = Table(
+    "order_lines", metadata,
+    Column("order_id", String(200), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Numeric(14, 2), nullable=False),
+)
+
+shipments = Table(
+    "shipments", metadata,
+    Column("shipment_id", String(220), primary_key=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("warehouse", String(32), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("weight_g", Integer, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("carrier", String(32), nullable=False, server_default=""),
+    Column("waybill_no", String(64), nullable=False, server_default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("step", String(64), nullable=False),
+    Column("ruleset", String(64), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("fired", JSON, nullable=False),
+    Column("facts", JSON, nullable=False),
+    Column("outcome", JSON, nullable=False),
+    _now(),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("errors", JSON, nullable=False),
+    _now(),
+)

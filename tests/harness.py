@@ -1,0 +1,86 @@
+"""Real parts for tests: simulators served by uvicorn on free loopback ports, a migrated
+database with the demo catalogue, and the project's workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+import yaml
+from fastapi import FastAPI
+
+from config.settings import PROJECT_ROOT, Settings
+from domain.model import Catalogue
+from store.catalog import import_catalogue
+from store.db import make_engine
+from store.migrate import migrate
+
+BIN = Path(sys.executable).parent
+DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
+T = TypeVar("T")
+
+
+def binary(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if not path:
+        raise RuntimeError(f"{name} not found: run `make test` so the wheels install it")
+    return path
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: FastAPI) -> AsyncIterator[str]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await wait_until(lambda: _started(server), what="uvicorn start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return bool(server.started)
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
+                     interval: float = 0.05) -> Any:
+    """Poll with a deadline instead of sleeping a guessed amount."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def load_demo_catalogue() -> Catalogue:
+    return Catalogue.model_validate(yaml.safe_load(DEMO_CATALOGUE.read_text(encoding="utf-8")))
+
+
+async def prepare_database(url: str, catalogue: Catalogue | None = None) -> None:
+    await asyncio.to_thread(migrate, url)
+    engine = make_engine(url)
+    try:
+        await import_catalogue(engine, catalogue or load_demo_catalogue())
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    wms_url: str
+    carriers_url: str
+    payments_url: str

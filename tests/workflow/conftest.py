@@ -1,0 +1,72 @@
+"""Workflow tests: the real workflows and activities on the time-skipping test server,
+with the simulators on loopback and a migrated SQLite database."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from config import queues
+from config import search_attributes as sa
+from config.settings import PROJECT_ROOT, Settings
+from simulators import carriers, payments, wms
+from simulators.faults import Faults
+from store.db import make_engine
+from tests.harness import binary, prepare_database, serve_app
+from worker import build_workers, open_resources
+
+
+@dataclass
+class WorkflowStack:
+    client: Client
+    env: WorkflowEnvironment
+    db: AsyncEngine
+    settings: Settings
+    urls: dict[str, str]
+
+
+async def register_search_attributes(client: Client) -> None:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    kinds = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+             "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+             "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST}
+    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={k: kinds[v] for k, v in sa.DEV_SERVER_TYPES.items()}))
+
+
+@pytest_asyncio.fixture
+async def wf(tmp_path: Path) -> AsyncIterator[WorkflowStack]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ordo.db'}"
+    await prepare_database(url)
+    async with contextlib.AsyncExitStack() as stack:
+        wms_url = await stack.enter_async_context(serve_app(wms.create_app(Faults(0))))
+        car_url = await stack.enter_async_context(
+            serve_app(carriers.create_app(Faults(0), push_url="", step_seconds=0)))
+        pay_url = await stack.enter_async_context(serve_app(payments.create_app(Faults(0))))
+        settings = Settings(database_url=url, wms_url=wms_url, carriers_url=car_url,
+                            payments_url=pay_url, rules_dir=PROJECT_ROOT / "rules")
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=binary("temporal-test-server"))
+        await stack.enter_async_context(env)
+        await register_search_attributes(env.client)
+        res = await stack.enter_async_context(open_resources(settings))
+        for w in build_workers(env.client, list(queues.ALL), res, settings):
+            await stack.enter_async_context(w)
+        db = make_engine(url)
+        try:
+            yield WorkflowStack(client=env.client, env=env, db=db, settings=settings,
+                                urls={"wms": wms_url, "carriers": car_url, "payments": pay_url})
+        finally:
+            await db.dispose()

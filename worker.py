@@ -1,0 +1,120 @@
+"""Run Ordo's workers: `python worker.py --queue orders|wms|carriers|payments|all`.
+
+One process per task queue is the deployment unit: the orders queue runs the workflows
+and the in-process steps (rules, stock, records) as local activities; wms, carriers and
+payments each run the activities that talk to that outside system, so a slow carrier API
+can be scaled or throttled without touching the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.carriers import CarrierActivities
+from activities.payments import PaymentActivities
+from activities.store import StoreActivities
+from activities.wms import WmsActivities
+from config import queues
+from config.logs import configure_logging
+from config.settings import Settings, get_settings
+from config.temporal import connect
+from rules.engine import RuleEngine
+from store.db import make_engine
+from workflows.order import OrderWorkflow
+from workflows.shipment import ShipmentWorkflow
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Resources:
+    db: AsyncEngine
+    http: httpx.AsyncClient
+    rules: RuleEngine
+
+
+@contextlib.asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    db = make_engine(settings.effective_database_url)
+    http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+    rules = RuleEngine(settings.rules_dir)
+    try:
+        yield Resources(db=db, http=http, rules=rules)
+    finally:
+        rules.close()
+        await http.aclose()
+        await db.dispose()
+
+
+def build_workers(client: Client, names: Sequence[str], res: Resources, settings: Settings) -> list[Worker]:
+    workers = []
+    for name in names:
+        if name == queues.ORDERS:
+            store = StoreActivities(res.db, res.rules)
+            workers.append(Worker(
+                client, task_queue=name, workflows=[OrderWorkflow, ShipmentWorkflow],
+                activities=[store.validate_order, store.decide, store.reserve_stock,
+                            store.release_stock, store.consume_stock, store.record_status,
+                            store.record_shipment, store.record_address, store.quote_carriers],
+                max_concurrent_activities=50,
+            ))
+        elif name == queues.WMS:
+            wms = WmsActivities(res.http, settings)
+            workers.append(Worker(client, task_queue=name,
+                                  activities=[wms.create_delivery_order, wms.cancel_delivery_order]))
+        elif name == queues.CARRIERS:
+            car = CarrierActivities(res.http, settings)
+            workers.append(Worker(client, task_queue=name,
+                                  activities=[car.create_waybill, car.cancel_waybill]))
+        elif name == queues.PAYMENTS:
+            pay = PaymentActivities(res.http, settings)
+            workers.append(Worker(client, task_queue=name,
+                                  activities=[pay.authorise, pay.capture, pay.void]))
+        else:
+            raise SystemExit(f"unknown queue '{name}': use one of {', '.join(queues.ALL)} or all")
+    return workers
+
+
+async def serve(names: Sequence[str], settings: Settings) -> None:
+    configure_logging(settings.log_level, component=f"worker:{','.join(names)}")
+    try:
+        client = await connect(settings)
+    except Exception as exc:
+        raise SystemExit(
+            f"cannot reach Temporal at {settings.temporal_address}: {exc}. Start it with "
+            "`ordo up` or point ORDO_TEMPORAL_ADDRESS at your cluster.") from exc
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_resources(settings) as res:
+        workers = build_workers(client, names, res, settings)
+        async with contextlib.AsyncExitStack() as stack:
+            for w in workers:
+                await stack.enter_async_context(w)
+            log.info("worker.started", queues=list(names))
+            await stop.wait()
+            log.info("worker.stopping", queues=list(names))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queue", required=True, choices=[*queues.ALL, "all"])
+    args = parser.parse_args()
+    names = list(queues.ALL) if args.queue == "all" else [args.queue]
+    asyncio.run(serve(names, get_settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""OrderWorkflow: one order from intake to settlement, with operators able to step in.
+
+validate -> prioritise -> reserve -> split -> authorise payment -> one ShipmentWorkflow
+per parcel -> capture -> completed. Any failed step goes to the exception rules, which
+answer retry later, hold for an operator, ship what is available, or cancel (with
+compensation: void the payment, release stock, cancel WMS orders and waybills).
+
+Decisions come from rule files through a local activity, so each one is in the history
+with the ruleset version that made it. The workflow itself does no I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import PAYMENT_DECLINED
+    from activities.payments import PaymentActivities
+    from activities.store import StoreActivities
+    from config import queues
+    from config import search_attributes as sa
+    from domain.errors import FieldError
+    from domain.messages import (
+        ActionResult,
+        AddressChange,
+        AddressRecord,
+        Allocation,
+        Decision,
+        DecisionRequest,
+        OperatorNote,
+        OrderState,
+        PaymentRequest,
+        PaymentResult,
+        PersistOrder,
+        ReleaseRequest,
+        ReserveRequest,
+        ShipmentInput,
+        ShipmentResult,
+        ShipmentUpdate,
+        StatusRecord,
+        Transition,
+        ValidatedOrder,
+    )
+    from domain.model import Order
+    from domain.money import quantize, to_minor
+    from domain.splitting import split_into_shipments
+    from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+    from workflows.options import LOCAL, REMOTE
+    from workflows.shipment import ShipmentWorkflow
+
+CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
+
+
+class _Cancel(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@workflow.defn
+class OrderWorkflow:
+    def __init__(self) -> None:
+        self.order: Order | None = None
+        self.state = OrderState(order_id="", status=OrderStatus.RECEIVED)
+        self.cancel_reason = ""
+        self.cancel_requested = False
+        self.restocked = False
+        self.payment: PaymentResult | None = None
+        self.validated: ValidatedOrder | None = None
+        self.progress: dict[str, ShipmentUpdate] = {}
+        self.before_hold = OrderStatus.RECEIVED
+        self.children: dict[str, Any] = {}
+
+    # ---- queries, signals, updates -------------------------------------------------
+
+    @workflow.query(name="status")
+    def status(self) -> OrderState:
+        return self.state
+
+    @workflow.signal(name="shipment_progress")
+    def shipment_progress(self, update: ShipmentUpdate) -> None:
+        self.progress[update.shipment_id] = update
+        known = {s.shipment_id: s for s in self.state.shipments}
+        known[update.shipment_id] = ShipmentResult(
+            shipment_id=update.shipment_id, status=update.status,
+            carrier=update.carrier, waybill_no=update.waybill_no,
+            decisions=known[update.shipment_id].decisions if update.shipment_id in known else [])
+        self.state.shipments = sorted(known.values(), key=lambda s: s.shipment_id)
+        if self._shipped() and self.state.status in (OrderStatus.FULFILLING,):
+            self.state.status = OrderStatus.SHIPPED
+
+    @workflow.signal(name="restock")
+    def restock(self) -> None:
+        self.restocked = True
+
+    def _shipped(self) -> bool:
+        return any(u.status not in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
+                                    ShipmentStatus.CANCELLED, ShipmentStatus.FAILED)
+                   for u in self.progress.values())
+
+    def _changeable(self, action: str) -> None:
+        if self.state.status in CLOSED:
+            raise ValueError(f"cannot {action}: the order is already {self.state.status.value}")
+        if self.state.status in SHIPPED_OR_LATER or self._shipped():
+            raise ValueError(f"cannot {action}: the order has already shipped")
+        if self.cancel_requested:
+            raise ValueError(f"cannot {action}: a cancellation is in progress")
+
+    @workflow.update(name="cancel")
+    async def cancel(self, note: OperatorNote) -> ActionResult:
+        self.cancel_requested = True
+        self.cancel_reason = note.reason or f"cancelled by {note.operator}"
+        await workflow.wait_condition(lambda: self.state.status in CLOSED)
+        return ActionResult(accepted=True, status=self.state.status, message=self.cancel_reason)
+
+    @cancel.validator
+    def _validate_cancel(self, note: OperatorNote) -> None:
+        self._changeable("cancel")
+
+    @workflow.update(name="hold")
+    async def hold(self, note: OperatorNote) -> ActionResult:
+        self.state.held = True
+        self.before_hold = self.state.status
+        await self._set_status(OrderStatus.ON_HOLD, note.reason or f"held by {note.operator}")
+        return ActionResult(accepted=True, status=self.state.status, message="on hold")
+
+    @hold.validator
+    def _validate_hold(self, note: OperatorNote) -> None:
+        self._changeable("hold")
+        if self.state.held:
+            raise ValueError("cannot hold: the order is already on hold")
+
+    @workflow.update(name="release")
+    async def release(self, note: OperatorNote) -> ActionResult:
+        self.state.held = False
+        self.state.exception_type = ""
+        self.state.exception_reason = ""
+        await self._set_status(self.before_hold, note.reason or f"released by {note.operator}")
+        return ActionResult(accepted=True, status=self.state.status, message="released")
+
+    @release.validator
+    def _validate_release(self, note: OperatorNote) -> None:
+        if not self.state.held:
+            raise ValueError(f"cannot release: the order is not on hold ({self.state.status.value})")
+
+    @workflow.update(name="change_address")
+    async def change_address(self, change: AddressChange) -> ActionResult:
+        assert self.order is not None
+        self.order = self.order.model_copy(update={"shipping_address": change.address})
+        await workflow.execute_local_activity_method(
+            StoreActivities.record_address,
+            AddressRecord(order_id=self.state.order_id, address=change.address), **LOCAL)
+        for child_id in self.children:
+            await workflow.get_external_workflow_handle(child_id).signal("address_changed", change)
+        return ActionResult(accepted=True, status=self.state.status, message="address changed")
+
+    @change_address.validator
+    def _validate_address(self, change: AddressChange) -> None:
+        self._changeable("change the address")
+        if self.order is None:
+            raise ValueError("cannot change the address: the order has not been read yet")
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    async def _set_status(self, status: OrderStatus, note: str = "") -> None:
+        self.state.status = status
+        self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
+        workflow.upsert_search_attributes([
+            sa.ORDER_STATUS.value_set(status.value),
+            sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none"),
+        ])
+        await workflow.execute_local_activity_method(
+            StoreActivities.record_status,
+            StatusRecord(order_id=self.state.order_id, status=status, priority=self.state.priority,
+                         exception_type=self.state.exception_type),
+            **LOCAL,
+        )
+
+    async def _decide(self, ruleset: str, facts: dict[str, Any], step: str) -> Decision:
+        decision = await workflow.execute_local_activity_method(
+            StoreActivities.decide,
+            DecisionRequest(order_id=self.state.order_id,
+                            key=f"{self.state.order_id}:{len(self.state.decisions)}:{step}",
+                            ruleset=ruleset, facts=facts, step=step),
+            **LOCAL,
+        )
+        self.state.decisions.append(decision)
+        return decision
+
+    async def _checkpoint(self) -> None:
+        """Between steps: honour a hold (wait) or a cancellation (stop)."""
+        await workflow.wait_condition(lambda: not self.state.held or self.cancel_requested)
+        if self.cancel_requested:
+            raise _Cancel(self.cancel_reason)
+
+    async def _route_exception(self, kind: str, attempt: int, reason: str,
+                               **extra: Any) -> dict[str, Any]:
+        """Ask the exception rules what to do, and do the waiting part of the answer."""
+        assert self.validated is not None or kind == "invalid_order"
+        base = self.validated.facts if self.validated else {}
+        facts = {"exception_type": kind, "attempt": attempt,
+                 "customer_tier": base.get("customer_tier", "regular"),
+                 "lane": self.state.priority or "standard",
+                 "total_minor": base.get("total_minor", 0), **extra}
+        decision = await self._decide("exceptions", facts, f"exception:{kind}")
+        outcome = decision.outcome
+        action = outcome.get("action", "hold")
+        why = f"{reason} -> {outcome.get('reason', action)}"
+        self.state.exception_type = kind
+        self.state.exception_reason = why
+        if action == "cancel":
+            raise _Cancel(why)
+        if action == "retry_later":
+            self.restocked = False
+            await self._set_status(
+                OrderStatus.BACKORDERED if kind == "out_of_stock" else self.state.status, why)
+            await workflow.wait_condition(
+                lambda: self.cancel_requested or self.restocked,
+                timeout=timedelta(minutes=float(outcome.get("delay_minutes", 30))),
+            )
+        elif action == "hold":
+            self.state.held = True
+            self.before_hold = self.state.status
+            await self._set_status(OrderStatus.AWAITING_OPERATOR, why)
+            await self._checkpoint()
+        if self.cancel_requested:
+            raise _Cancel(self.cancel_reason)
+        return outcome
+
+    # ---- the lifecycle ---------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, order: Order) -> OrderState:
+        self.order = order
+        self.state = OrderState(order_id=order.order_id, status=OrderStatus.RECEIVED)
+        workflow.upsert_search_attributes([
+            sa.CHANNEL.value_set(order.channel),
+            sa.CUSTOMER_TIER.value_set(order.customer.tier.value),
+            sa.ORDER_TOTAL.value_set(float(order.total)),
+        ])
+        try:
+            await self._set_status(OrderStatus.RECEIVED)
+            await self._lifecycle()
+        except _Cancel as stop:
+            await self._compensate(stop.reason)
+        return self.state
+
+    async def _lifecycle(self) -> None:
+        assert self.order is not None
+        self.validated = await self._validate()
+        await self._set_status(OrderStatus.VALIDATED)
+
+        priority = await self._decide("priority", self.validated.facts, "priority")
+        self.state.priority = str(priority.outcome.get("lane", "standard"))
+        self.state.ship_by = workflow.now() + timedelta(hours=float(priority.outcome.get("sla_hours", 48)))
+        workflow.upsert_search_attributes([sa.PRIORITY.value_set(self.state.priority)])
+        await self._set_status(OrderStatus.PRIORITISED)
+        sla = asyncio.create_task(self._watch_sla())
+
+        allocations = await self._reserve()
+        self.state.allocations = allocations
+        workflow.upsert_search_attributes([
+            sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
+        self.state.exception_type = ""
+        await self._set_status(OrderStatus.RESERVED)
+
+        split = await self._decide("split", self.validated.facts, "split")
+        shipments = split_into_shipments(self.order.order_id, allocations, self.validated.lines,
+                                         split.outcome)
+        await self._checkpoint()
+        self.payment = await self._authorise(allocations)
+        await self._set_status(OrderStatus.PAYMENT_AUTHORISED)
+        await self._checkpoint()
+
+        await self._set_status(OrderStatus.FULFILLING)
+        results = await self._ship(shipments)
+        self.state.shipments = results
+        await self._set_status(OrderStatus.DELIVERED)
+
+        self.payment = await workflow.execute_activity_method(
+            PaymentActivities.capture, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
+        self.state.exception_type = ""
+        await self._set_status(OrderStatus.COMPLETED, f"captured {self.payment.reference}")
+        sla.cancel()
+
+    async def _validate(self) -> ValidatedOrder:
+        """An unknown SKU goes to the rules; after a hold, release re-checks the catalogue."""
+        assert self.order is not None
+        attempt = 1
+        while True:
+            try:
+                validated = await workflow.execute_local_activity_method(
+                    StoreActivities.validate_order, PersistOrder(order=self.order), **LOCAL)
+                self.state.errors = []
+                return validated
+            except ActivityError as err:
+                cause = err.cause
+                if not (isinstance(cause, ApplicationError) and cause.type == "invalid_order"):
+                    raise
+                details = cause.details[0] if cause.details else []
+                self.state.errors = [FieldError.model_validate(d) for d in details]
+                await self._route_exception("invalid_order", attempt, cause.message)
+                attempt += 1
+
+    async def _reserve(self) -> list[Allocation]:
+        assert self.order is not None and self.validated is not None
+        attempt, round_no, partial = 1, 0, False
+        while True:
+            await self._checkpoint()
+            round_no += 1
+            result = await workflow.execute_local_activity_method(
+                StoreActivities.reserve_stock,
+                ReserveRequest(order_id=self.order.order_id, attempt_key=f"r{round_no}",
+                               lines=self.validated.lines,
+                               destination_province=self.order.shipping_address.province,
+                               allow_partial=partial),
+                **LOCAL,
+            )
+            if result.reserved and result.allocations:
+                return result.allocations
+            missing = ", ".join(f"{s.sku} x{s.missing}" for s in result.shortages)
+            outcome = await self._route_exception(
+                "out_of_stock", attempt, f"short of {missing}",
+                partial_available=bool(result.allocations))
+            action = outcome.get("action")
+            attempt = 1 if action == "hold" else attempt + 1
+            partial = action == "ship_available"
+
+    async def _authorise(self, allocations: list[Allocation]) -> PaymentResult:
+        assert self.order is not None
+        amount = self.order.total
+        ordered = {i: ln.quantity for i, ln in enumerate(self.order.lines)}
+        reserved: dict[int, int] = {}
+        for a in allocations:
+            reserved[a.line_no] = reserved.get(a.line_no, 0) + a.quantity
+        if reserved != ordered:  # partial shipment: charge only what ships
+            goods = sum((self.order.lines[i].unit_price * q for i, q in reserved.items()), Decimal(0))
+            amount = quantize(max(goods + self.order.shipping_fee - self.order.discount, Decimal("0.01")))
+        attempt = 1
+        while True:
+            try:
+                return await workflow.execute_activity_method(
+                    PaymentActivities.authorise,
+                    PaymentRequest(order_id=self.order.order_id, amount=amount,
+                                   currency=self.order.currency,
+                                   payer_id=self.order.payment.payer_id or self.order.customer.id),
+                    task_queue=queues.PAYMENTS, **REMOTE,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if not (isinstance(cause, ApplicationError) and cause.type == PAYMENT_DECLINED):
+                    raise
+                await self._route_exception("payment_declined", attempt, cause.message,
+                                            amount_minor=to_minor(amount))
+                attempt += 1
+
+    async def _ship(self, shipments: list[Any]) -> list[ShipmentResult]:
+        assert self.order is not None
+        results: dict[str, ShipmentResult] = {}
+        pending = list(shipments)
+        generation = 0
+        while pending:
+            generation += 1
+            for s in pending:
+                child_id = f"shipment-{s.shipment_id}" + (f"-g{generation}" if generation > 1 else "")
+                handle = await workflow.start_child_workflow(
+                    ShipmentWorkflow.run,
+                    ShipmentInput(shipment=s, address=self.order.shipping_address,
+                                  lane=self.state.priority, parent_workflow_id=workflow.info().workflow_id,
+                                  source_platform=self.order.channel),
+                    id=child_id, task_queue=queues.ORDERS,
+                )
+                self.children[child_id] = handle
+            done = await self._await_children()
+            self.children = {}
+            for r in done.values():
+                results[r.shipment_id] = r
+                self.state.decisions.extend(r.decisions)
+            self.state.shipments = list(results.values())
+            failed = [r for r in done.values() if r.status != ShipmentStatus.DELIVERED]
+            pending = [s for s in shipments if s.shipment_id in {r.shipment_id for r in failed}]
+            for r in failed:
+                kind = "shipment_lost" if r.status == ShipmentStatus.LOST else "carrier_rejected"
+                await self._route_exception(kind, generation, f"{r.shipment_id}: {r.reason}")
+        return list(results.values())
+
+    async def _await_children(self) -> dict[str, ShipmentResult]:
+        """Wait for every running child, unless a cancel arrives before anything shipped:
+        then cancel them (each undoes its WMS order and waybill) and stop."""
+        done: dict[str, ShipmentResult] = {}
+
+        async def collect(cid: str, handle: Any) -> None:
+            done[cid] = await handle
+
+        tasks = [asyncio.create_task(collect(cid, h)) for cid, h in self.children.items()]
+        await workflow.wait_condition(
+            lambda: len(done) == len(tasks) or (self.cancel_requested and not self._shipped()))
+        if len(done) < len(tasks):
+            for handle in self.children.values():
+                handle.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise _Cancel(self.cancel_reason)
+        return done
+
+    async def _watch_sla(self) -> None:
+        assert self.state.ship_by is not None
+        try:
+            await workflow.wait_condition(
+                lambda: self._shipped() or self.state.status in CLOSED,
+                timeout=self.state.ship_by - workflow.now())
+        except TimeoutError:
+            self.state.escalated = True
+            self.state.exception_type = "sla_breach"
+            await self._decide("exceptions", {
+                "exception_type": "sla_breach", "attempt": 1, "lane": self.state.priority,
+                "customer_tier": (self.validated.facts if self.validated else {}).get(
+                    "customer_tier", "regular")}, "exception:sla_breach")
+            workflow.upsert_search_attributes([sa.EXCEPTION_TYPE.value_set("sla_breach")])
+
+    async def _compensate(self, reason: str) -> None:
+        """Undo what was done, in reverse: children already cancelled their WMS orders and
+        waybills; void the payment authorisation and release the stock."""
+        if self.payment is not None and self.payment.state == "authorised":
+            self.payment = await workflow.execute_activity_method(
+                PaymentActivities.void, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
+        if self.validated is not None:
+            await workflow.execute_local_activity_method(
+                StoreActivities.release_stock,
+                ReleaseRequest(order_id=self.state.order_id, reason=reason), **LOCAL)
+        self.state.held = False
+        await self._set_status(OrderStatus.CANCELLED, reason)
