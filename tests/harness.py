@@ -52,16 +52,16 @@ async def _started(server: uvicorn.Server) -> bool:
     return bool(server.started)
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
+async def wait_until(check: Callable[[], Awaitable[Any]], what: str, within: float = 30.0,
                      interval: float = 0.05) -> Any:
     """Poll with a deadline instead of sleeping a guessed amount."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(interval)
 
 

@@ -12,6 +12,7 @@ with the ruleset version that made it. The workflow itself does no I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import quantize, to_minor
     from domain.splitting import split_into_shipments
     from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+    from workflows.failures import business_failure
     from workflows.options import LOCAL, REMOTE
     from workflows.shipment import ShipmentWorkflow
 
@@ -169,6 +171,10 @@ class OrderWorkflow:
     # ---- helpers ---------------------------------------------------------------------
 
     async def _set_status(self, status: OrderStatus, note: str = "") -> None:
+        if self.state.held and status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_OPERATOR,
+                                              OrderStatus.CANCELLED):
+            self.before_hold = status  # a step that finished after the hold: shown on release
+            return
         self.state.status = status
         self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
         workflow.upsert_search_attributes([
@@ -220,10 +226,11 @@ class OrderWorkflow:
             self.restocked = False
             await self._set_status(
                 OrderStatus.BACKORDERED if kind == "out_of_stock" else self.state.status, why)
-            await workflow.wait_condition(
-                lambda: self.cancel_requested or self.restocked,
-                timeout=timedelta(minutes=float(outcome.get("delay_minutes", 30))),
-            )
+            with contextlib.suppress(TimeoutError):  # the wait is up: try again
+                await workflow.wait_condition(
+                    lambda: self.cancel_requested or self.restocked,
+                    timeout=timedelta(minutes=float(outcome.get("delay_minutes", 30))),
+                )
         elif action == "hold":
             self.state.held = True
             self.before_hold = self.state.status
@@ -299,9 +306,9 @@ class OrderWorkflow:
                     StoreActivities.validate_order, PersistOrder(order=self.order), **LOCAL)
                 self.state.errors = []
                 return validated
-            except ActivityError as err:
-                cause = err.cause
-                if not (isinstance(cause, ApplicationError) and cause.type == "invalid_order"):
+            except (ActivityError, ApplicationError) as err:
+                cause = business_failure(err, "invalid_order")
+                if cause is None:
                     raise
                 details = cause.details[0] if cause.details else []
                 self.state.errors = [FieldError.model_validate(d) for d in details]
@@ -352,9 +359,9 @@ class OrderWorkflow:
                                    payer_id=self.order.payment.payer_id or self.order.customer.id),
                     task_queue=queues.PAYMENTS, **REMOTE,
                 )
-            except ActivityError as err:
-                cause = err.cause
-                if not (isinstance(cause, ApplicationError) and cause.type == PAYMENT_DECLINED):
+            except (ActivityError, ApplicationError) as err:
+                cause = business_failure(err, PAYMENT_DECLINED)
+                if cause is None:
                     raise
                 await self._route_exception("payment_declined", attempt, cause.message,
                                             amount_minor=to_minor(amount))

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rating import choose
     from domain.status import ShipmentStatus
     from domain.wire import sf
+    from workflows.failures import business_failure
     from workflows.options import LOCAL, REMOTE
 
 
@@ -150,8 +151,8 @@ class ShipmentWorkflow:
                 decision.outcome["refused"] = sorted(refused)
                 self.decisions.append(decision)
                 return waybill
-            except ActivityError as err:
-                if isinstance(err.cause, ApplicationError) and err.cause.type == CARRIER_REJECTED:
+            except (ActivityError, ApplicationError) as err:
+                if business_failure(err, CARRIER_REJECTED) is not None:
                     refused.add(chosen.carrier)
                     continue
                 raise

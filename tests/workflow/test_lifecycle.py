@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from temporalio.client import WorkflowHandle
+from collections.abc import Awaitable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from config import queues
-from domain.messages import OrderState, TrackingEvent
-from domain.model import Order
+from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
+from domain.model import Catalogue, Order, StockLevel
 from domain.status import OrderStatus, ShipmentStatus
+from store.catalog import import_catalogue
 from store.inventory import stock_row
 from tests.factories import make_order
 from tests.harness import wait_until
@@ -53,3 +61,172 @@ async def test_happy_path_reaches_completed_and_consumes_stock(wf: WorkflowStack
     assert services.count("carriers") == 2 and "priority" in services and "split" in services
     after = await stock_row(wf.db, "COKE-330-24", "SH-01")
     assert after == (before[0] - 2, before[1])
+
+
+async def rejection(call: Awaitable[Any]) -> str:
+    """The reason an Update's validator gave for refusing it."""
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await call
+    return str(info.value.cause.message if info.value.cause else info.value)
+
+
+async def set_stock(wf: WorkflowStack, sku: str, levels: dict[str, int]) -> None:
+    await import_catalogue(wf.db, Catalogue(
+        stock=[StockLevel(sku=sku, warehouse=w, on_hand=q) for w, q in levels.items()]))
+
+
+async def status_is(handle: WorkflowHandle[OrderWorkflow, OrderState],
+                    *wanted: OrderStatus) -> OrderState | None:
+    state = await handle.query(OrderWorkflow.status)
+    return state if state.status in wanted else None
+
+
+async def ledger(wf: WorkflowStack) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        data: dict[str, Any] = (await http.get(f"{wf.urls['payments']}/admin/ledger")).json()
+        return data
+
+
+async def test_out_of_stock_waits_three_rounds_then_cancels(wf: WorkflowStack) -> None:
+    await set_stock(wf, "RICE-5KG", {"SH-01": 0, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    handle = await start(wf, make_order("oos-1", [("RICE-5KG", 1)], unit_prices={}))
+    state = await handle.result()  # the 30-minute waits are skipped by the test server
+    assert state.status == OrderStatus.CANCELLED
+    routes = [d.fired[0] for d in state.decisions if d.ruleset == "exceptions"]
+    assert routes == ["backorder-wait"] * 3 + ["backorder-give-up"]
+    assert [t.status for t in state.transitions].count(OrderStatus.BACKORDERED) == 3
+    assert await stock_row(wf.db, "RICE-5KG", "SH-01") == (0, 0)
+
+
+async def test_out_of_stock_vip_is_held_for_an_operator_who_cancels(wf: WorkflowStack) -> None:
+    await set_stock(wf, "RICE-5KG", {"SH-01": 0, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    handle = await start(wf, make_order("oos-vip", [("RICE-5KG", 1)], tier="gold"))
+    await wf.env.sleep(timedelta(hours=2))  # three 30-minute backorder waits
+    state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "the hold")
+    assert state.held
+    assert state.exception_type == "out_of_stock"
+    result = await handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="customer agreed"))
+    assert result.status == OrderStatus.CANCELLED
+
+
+async def test_partial_stock_ships_what_is_available_and_charges_only_that(wf: WorkflowStack) -> None:
+    await set_stock(wf, "TSHIRT-M", {"SH-01": 1, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    order = make_order("partial-1", [("TSHIRT-M", 3), ("COKE-330-24", 1)])
+    handle = await start(wf, order)
+    await wf.env.sleep(timedelta(hours=2))  # three backorder waits, then ship what we have
+    await deliver_all(wf, handle, expected_parcels=1)
+    state = await handle.result()
+    assert state.status == OrderStatus.COMPLETED
+    assert sum(a.quantity for a in state.allocations if a.sku == "TSHIRT-M") == 1
+    captured = (await ledger(wf))["trades"][order.order_id]["total_amount"]
+    assert Decimal(captured) == Decimal("79.00") + Decimal("59.00") + Decimal("10.00")
+
+
+async def test_payment_declined_cancels_and_releases_stock(wf: WorkflowStack) -> None:
+    before = await stock_row(wf.db, "PHONE-X1", "SH-01")
+    handle = await start(wf, make_order("declined-1", [("PHONE-X1", 1)], payer="decline-buyer"))
+    state = await handle.result()
+    assert state.status == OrderStatus.CANCELLED
+    assert "payment declined" in state.transitions[-1].note
+    assert await stock_row(wf.db, "PHONE-X1", "SH-01") == before
+    assert (await ledger(wf))["auths"] == {}
+
+
+async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowStack) -> None:
+    before = await stock_row(wf.db, "COKE-330-24", "SH-01")
+    order = make_order("cancel-1", [("COKE-330-24", 3)])
+    handle = await start(wf, order)
+    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="fraud check"))
+    assert "already on hold" in await rejection(
+        handle.execute_update(OrderWorkflow.hold, OperatorNote()))
+    result = await handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="fraud"))
+    assert result.status == OrderStatus.CANCELLED
+    state = await handle.result()
+    assert state.status == OrderStatus.CANCELLED
+    assert await stock_row(wf.db, "COKE-330-24", "SH-01") == before
+    book = await ledger(wf)
+    assert book["trades"] == {}  # never captured
+    assert len(book["unfreezes"]) == len(book["auths"])  # any authorisation was voided
+
+
+async def test_hold_then_release_resumes_to_completion(wf: WorkflowStack) -> None:
+    handle = await start(wf, make_order("hold-1", [("COKE-330-24", 1)]))
+    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="check address"))
+    held = await handle.query(OrderWorkflow.status)
+    assert held.status == OrderStatus.ON_HOLD
+    assert held.shipments == []  # nothing reaches the warehouse while held
+    await handle.execute_update(OrderWorkflow.release, OperatorNote(reason="ok"))
+    assert "not on hold" in await rejection(
+        handle.execute_update(OrderWorkflow.release, OperatorNote()))
+    await deliver_all(wf, handle, expected_parcels=1)
+    state = await handle.result()
+    assert state.status == OrderStatus.COMPLETED
+    statuses = [t.status for t in state.transitions]
+    assert statuses.index(OrderStatus.ON_HOLD) < statuses.index(OrderStatus.FULFILLING)
+
+
+async def test_cancel_and_address_change_are_rejected_after_shipping(wf: WorkflowStack) -> None:
+    order = make_order("shipped-1", [("COKE-330-24", 1)])
+    handle = await start(wf, order)
+    await wait_until(lambda: status_is(handle, OrderStatus.SHIPPED), "the parcel to ship")
+    assert "already shipped" in await rejection(
+        handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="too late")))
+    assert "already shipped" in await rejection(handle.execute_update(
+        OrderWorkflow.change_address, AddressChange(address=order.shipping_address)))
+    await deliver_all(wf, handle, expected_parcels=1)
+    assert (await handle.result()).status == OrderStatus.COMPLETED
+
+
+async def test_unknown_sku_is_cancelled_with_the_field_named(wf: WorkflowStack) -> None:
+    order = make_order("bad-sku", [("COKE-330-24", 1)])
+    order.lines[0].sku = "NO-SUCH-SKU"
+    state = await (await start(wf, order)).result()
+    assert state.status == OrderStatus.CANCELLED
+    assert state.errors[0].field == "lines[0].sku" and "unknown SKU" in state.errors[0].reason
+
+
+async def test_missed_ship_by_deadline_is_escalated_by_timer(wf: WorkflowStack) -> None:
+    handle = await start(wf, make_order("sla-1", [("COKE-330-24", 1)]))
+    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="waiting for customer"))
+    assert not (await handle.query(OrderWorkflow.status)).escalated
+    await wf.env.sleep(timedelta(hours=49))  # standard lane promises 48 hours
+    state = await wait_until(lambda: _escalated(handle), "SLA escalation")
+    assert state.exception_type == "sla_breach"
+    assert any(d.fired == ["sla-breach-escalate"] for d in state.decisions)
+
+
+async def _escalated(handle: WorkflowHandle[OrderWorkflow, OrderState]) -> OrderState | None:
+    state = await handle.query(OrderWorkflow.status)
+    return state if state.escalated else None
+
+
+async def test_parcel_without_tracking_is_lost_and_goes_to_an_operator(wf: WorkflowStack) -> None:
+    handle = await start(wf, make_order("lost-1", [("COKE-330-24", 1)]))
+    await wait_until(lambda: status_is(handle, OrderStatus.SHIPPED), "the parcel to ship")
+    await wf.env.sleep(timedelta(days=10))
+    state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "lost route")
+    assert state.exception_type == "shipment_lost"
+    assert state.shipments[0].status == ShipmentStatus.LOST
+
+
+async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowStack) -> None:
+    order = make_order("addr-1", [("COKE-330-24", 1)], street="UNDELIVERABLE 1号")
+    handle = await start(wf, order)
+    state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "carrier refusal")
+    assert state.exception_type == "carrier_rejected"
+    refused = next(d for d in state.decisions if d.ruleset == "carriers")
+    assert len(refused.outcome["refused"]) >= 2  # every eligible carrier was tried
+    fixed = order.shipping_address.model_copy(update={"street": "张江路88号"})
+    await handle.execute_update(OrderWorkflow.change_address, AddressChange(address=fixed))
+    await handle.execute_update(OrderWorkflow.release, OperatorNote(reason="address fixed"))
+
+    async def reshipped() -> list[tuple[str, str]] | None:
+        st = await handle.query(OrderWorkflow.status)
+        got = [(s.shipment_id, s.waybill_no) for s in st.shipments if s.waybill_no]
+        return got or None
+
+    [(sid, waybill)] = await wait_until(reshipped, "the reshipped waybill")
+    child = wf.client.get_workflow_handle(f"shipment-{sid}-g2")
+    for op in ("50", "80"):
+        await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op))
+    assert (await handle.result()).status == OrderStatus.COMPLETED
