@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         PersistOrder,
         ReleaseRequest,
         ReserveRequest,
+        Shipment,
         ShipmentInput,
         ShipmentResult,
         ShipmentUpdate,
@@ -367,34 +368,40 @@ class OrderWorkflow:
                                             amount_minor=to_minor(amount))
                 attempt += 1
 
-    async def _ship(self, shipments: list[Any]) -> list[ShipmentResult]:
+    async def _ship(self, shipments: list[Shipment]) -> list[ShipmentResult]:
+        """One child per parcel; a parcel that fails goes to the exception rules, and once
+        an operator releases the order it is sent again as a new parcel (`-g2`, ...)."""
         assert self.order is not None
         results: dict[str, ShipmentResult] = {}
         pending = list(shipments)
-        generation = 0
+        generation = 1
         while pending:
-            generation += 1
             for s in pending:
-                child_id = f"shipment-{s.shipment_id}" + (f"-g{generation}" if generation > 1 else "")
-                handle = await workflow.start_child_workflow(
+                child_id = f"shipment-{s.shipment_id}"
+                self.children[child_id] = await workflow.start_child_workflow(
                     ShipmentWorkflow.run,
                     ShipmentInput(shipment=s, address=self.order.shipping_address,
-                                  lane=self.state.priority, parent_workflow_id=workflow.info().workflow_id,
+                                  lane=self.state.priority,
+                                  parent_workflow_id=workflow.info().workflow_id,
                                   source_platform=self.order.channel),
                     id=child_id, task_queue=queues.ORDERS,
                 )
-                self.children[child_id] = handle
             done = await self._await_children()
             self.children = {}
             for r in done.values():
                 results[r.shipment_id] = r
                 self.state.decisions.extend(r.decisions)
-            self.state.shipments = list(results.values())
+            self.state.shipments = sorted(results.values(), key=lambda r: r.shipment_id)
             failed = [r for r in done.values() if r.status != ShipmentStatus.DELIVERED]
-            pending = [s for s in shipments if s.shipment_id in {r.shipment_id for r in failed}]
+            by_id = {s.shipment_id: s for s in pending}
+            generation += 1
+            pending = []
             for r in failed:
                 kind = "shipment_lost" if r.status == ShipmentStatus.LOST else "carrier_rejected"
-                await self._route_exception(kind, generation, f"{r.shipment_id}: {r.reason}")
+                await self._route_exception(kind, generation - 1, f"{r.shipment_id}: {r.reason}")
+                base = by_id[r.shipment_id].shipment_id.split("-g")[0]
+                pending.append(by_id[r.shipment_id].model_copy(
+                    update={"shipment_id": f"{base}-g{generation}"}))
         return list(results.values())
 
     async def _await_children(self) -> dict[str, ShipmentResult]:

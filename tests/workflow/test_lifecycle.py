@@ -226,7 +226,8 @@ async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowSta
         return got or None
 
     [(sid, waybill)] = await wait_until(reshipped, "the reshipped waybill")
-    child = wf.client.get_workflow_handle(f"shipment-{sid}-g2")
+    assert sid.endswith("-g2")
+    child = wf.client.get_workflow_handle(f"shipment-{sid}")
     for op in ("50", "80"):
         await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op))
     assert (await handle.result()).status == OrderStatus.COMPLETED

@@ -1,0 +1,214 @@
+"""Ordo's HTTP API: order intake, order status, operator actions and carrier pushes.
+
+Operator actions are Temporal Updates: the workflow's validator decides, and a refusal
+comes back as 409 with its reason before anything was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Body, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import problem, request_validation_handler
+from api.privacy import for_role
+from config import queues
+from config.logs import configure_logging
+from config.settings import Settings, get_settings
+from config.temporal import connect
+from domain.errors import FieldError, describe
+from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
+from domain.model import Address, Order, workflow_id_for
+from store import orders as order_store
+from store.db import make_engine
+from workflows.order import OrderWorkflow
+
+log = structlog.get_logger()
+MAX_BODY = 1_000_000
+
+
+class _Temporal:
+    """Connect on first use, so the API can start before Temporal and recover after it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        async with self._lock:
+            if self._client is None:
+                self._client = await connect(self.settings)
+            return self._client
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = make_engine(settings.effective_database_url)
+        app.state.temporal = _Temporal(settings)
+        yield
+        await app.state.db.dispose()
+
+    app = FastAPI(title="Ordo", version="0.1.0", lifespan=lifespan,
+                  description="Automatic multi-channel order management.")
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_down(_: Request, exc: RPCError) -> JSONResponse:
+        return problem(503, f"Temporal is unavailable ({exc.message}); retry shortly")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/orders", status_code=202, openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": Order.model_json_schema(
+            ref_template="#/components/schemas/{model}")}}}})
+    async def submit_order(request: Request) -> JSONResponse:
+        """Take a canonical order. 202 when new, 200 with the same ids for a duplicate."""
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if "json" not in ctype:
+            return problem(415, f"send the order as application/json, not '{ctype or 'nothing'}'")
+        if len(raw) > MAX_BODY:
+            return problem(413, f"the body is {len(raw)} bytes; the limit is {MAX_BODY}")
+        try:
+            text = raw.decode("utf-8")
+            order = Order.model_validate(json.loads(text))
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            return await _reject(request, text, [FieldError(field="body", reason=f"not UTF-8: {exc}")])
+        except (json.JSONDecodeError, RecursionError) as exc:
+            return await _reject(request, text, [FieldError(field="body", reason=f"not JSON: {exc}")])
+        except ValidationError as exc:
+            return await _reject(request, text, describe(exc))
+        client = await request.app.state.temporal.client()
+        body = {"order_id": order.order_id, "workflow_id": order.workflow_id,
+                "status_url": f"/v1/orders/{order.order_id}"}
+        try:
+            await client.start_workflow(
+                OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            log.info("order.duplicate", order_id=order.order_id)
+            return JSONResponse(status_code=200, content={**body, "duplicate": True})
+        log.info("order.accepted", order_id=order.order_id, channel=order.channel)
+        return JSONResponse(status_code=202, content={**body, "duplicate": False})
+
+    async def _reject(request: Request, text: str, errors: list[FieldError]) -> JSONResponse:
+        dl_id = await order_store.add_dead_letter(request.app.state.db, "canonical", text, errors)
+        log.warning("order.rejected", dead_letter_id=dl_id, errors=[e.model_dump() for e in errors])
+        return problem(422, "the order is not valid; it was kept as a dead letter", errors,
+                       dead_letter_id=dl_id)
+
+    @app.get("/v1/orders/{order_id}")
+    async def get_order(order_id: str, request: Request,
+                        x_ordo_role: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """The order, its live workflow state (status, shipments, decisions) and history."""
+        row = await order_store.get_order(request.app.state.db, order_id)
+        live: dict[str, Any] | None = None
+        client = await request.app.state.temporal.client()
+        try:
+            state: OrderState = await client.get_workflow_handle(workflow_id_for(order_id)).query(
+                OrderWorkflow.status)
+            live = state.model_dump(mode="json")
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+        if row is None and live is None:
+            return problem(404, f"no order '{order_id}'; order ids look like <channel>-<external id>")
+        stored = json.loads(json.dumps(row, default=str)) if row else {}
+        payload = stored.pop("payload", None)
+        body = {"order_id": order_id, "workflow_id": workflow_id_for(order_id),
+                "status": (live or stored).get("status"), "order": payload, "record": stored,
+                "workflow": live}
+        return JSONResponse(for_role(x_ordo_role, body))
+
+    async def _update(request: Request, order_id: str, name: str, arg: Any) -> JSONResponse:
+        client = await request.app.state.temporal.client()
+        handle = client.get_workflow_handle(workflow_id_for(order_id))
+        try:
+            result = await handle.execute_update(name, arg)
+        except WorkflowUpdateFailedError as exc:
+            reason = getattr(exc.cause, "message", None) or str(exc)
+            return problem(409, reason, order_id=order_id, action=name)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return problem(404, f"no running order '{order_id}'")
+            raise
+        return JSONResponse(result if isinstance(result, dict) else json.loads(
+            json.dumps(result, default=str)))
+
+    for action in ("cancel", "hold", "release"):
+        def make(name: str) -> Any:
+            async def act(order_id: str, request: Request,
+                          note: Annotated[OperatorNote | None, Body()] = None) -> JSONResponse:
+                return await _update(request, order_id, name, note or OperatorNote())
+            act.__name__ = f"{name}_order"
+            act.__doc__ = f"Operator action `{name}` (a Temporal Update; 409 with the reason if refused)."
+            return act
+        app.post(f"/v1/orders/{{order_id}}/{action}")(make(action))
+
+    @app.post("/v1/orders/{order_id}/address")
+    async def change_address(order_id: str, address: Address, request: Request) -> JSONResponse:
+        """Change the shipping address until the order ships."""
+        return await _update(request, order_id, "change_address", AddressChange(address=address))
+
+    @app.post("/v1/carriers/{carrier}/routes")
+    async def carrier_routes(carrier: str, request: Request,
+                             x_ordo_push_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """SF-style route push: each event becomes a `tracking` signal to its shipment."""
+        if x_ordo_push_secret != settings.carrier_push_secret:
+            return problem(401, "bad or missing X-Ordo-Push-Secret")
+        try:
+            routes = (await request.json())["Body"]["WaybillRoute"]
+            events = [(r["orderid"], TrackingEvent(waybill_no=r["mailno"], op_code=str(r["opCode"]),
+                                                   remark=r.get("remark", ""))) for r in routes]
+        except (ValueError, KeyError, TypeError) as exc:
+            return problem(422, f"not an SF route push: missing {exc}")
+        client = await request.app.state.temporal.client()
+        for shipment_id, event in events:
+            try:
+                await client.get_workflow_handle(f"shipment-{shipment_id}").signal("tracking", event)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                log.warning("tracking.unknown_shipment", carrier=carrier, shipment_id=shipment_id)
+        return JSONResponse({"return_code": "0000"})
+
+    @app.get("/v1/orders")
+    async def order_counts(request: Request) -> dict[str, Any]:
+        """Orders by status, for dashboards."""
+        return {"by_status": await order_store.counts_by_status(request.app.state.db)}
+
+    return app
+
+
+def main() -> None:
+    """Run the API with uvicorn (used by `ordo up` as a child process)."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, component="api")
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Start, watch and stop Ordo's child processes; check ports and binaries first so a
+failure says what is wrong and how to fix it, never a bare traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class StartupError(Exception):
+    """Something stops Ordo from starting; the message says how to fix it."""
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    busy = [f"{name} needs port {port}" for name, port in ports.items() if port_in_use(port)]
+    if busy:
+        raise StartupError(
+            "ports already in use: " + "; ".join(busy) + ". Stop the other process (is another "
+            "`ordo up` running? `ss -ltnp` shows who holds a port) or move Ordo with "
+            "ORDO_API_PORT / ORDO_TEMPORAL_ADDRESS / ORDO_TEMPORAL_UI_PORT.")
+
+
+def find_binary(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    if here.exists():
+        return str(here)
+    found = shutil.which(name)
+    if not found:
+        raise StartupError(
+            f"the `{name}` binary is missing: it comes from a Python wheel in this project's "
+            "environment. Run `make run` (or `uv sync`) to install it.")
+    return found
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+
+@dataclass
+class Supervisor:
+    log_dir: Path
+    children: list[Child] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> Child:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        log_file = log_path.open("ab")
+        proc = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+        log_file.close()
+        child = Child(name, proc, log_path)
+        self.children.append(child)
+        return child
+
+    def dead(self) -> list[Child]:
+        return [c for c in self.children if c.proc.poll() is not None]
+
+    def tail(self, child: Child, lines: int = 15) -> str:
+        try:
+            text = child.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM in reverse start order (workers first, Temporal last), then SIGKILL."""
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in reversed(self.children):
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.proc.pid, signal.SIGKILL)
+                child.proc.wait()
+        self.children.clear()

@@ -1,0 +1,221 @@
+"""`ordo up`: start the whole embedded stack as child processes and drive demo orders.
+
+Order of start: Temporal dev server (persisted under var/), simulators, API, one worker
+per task queue. Everything logs to var/logs/<name>.log; the terminal shows a live table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from cli.catalogue import import_file
+from cli.demo import demo_orders
+from cli.processes import StartupError, Supervisor, check_ports, find_binary
+from config import queues
+from config import search_attributes as sa
+from config.settings import PROJECT_ROOT, Settings
+from config.temporal import connect
+from domain.status import SETTLED
+from store import orders as order_store
+from store.catalog import products_by_sku
+from store.db import make_engine
+from store.migrate import MigrationError, migrate
+
+DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
+SETTLED_NAMES = {s.value for s in SETTLED}
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+async def _wait_for(check: Any, what: str, sup: Supervisor, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in sup.dead():
+            raise StartupError(f"{child.name} exited with code {child.proc.returncode} while "
+                               f"waiting for {what}. Its log ({child.log_path}) ends:\n{sup.tail(child)}")
+        try:
+            if await check():
+                return
+        except Exception:  # not up yet
+            pass
+        await asyncio.sleep(0.2)
+    raise StartupError(f"{what} did not come up within {timeout:.0f}s; see {sup.log_dir}")
+
+
+async def prepare_database(settings: Settings, console: Console) -> None:
+    url = settings.effective_database_url
+    try:
+        await asyncio.to_thread(migrate, url)
+    except MigrationError as exc:
+        raise StartupError(str(exc)) from exc
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            has_catalogue = bool(await products_by_sku(conn, ["COKE-330-24"]))
+    finally:
+        await engine.dispose()
+    if has_catalogue:
+        console.print("[dim]database already holds a catalogue: resuming from it[/]")
+    else:
+        counts = await import_file(DEMO_CATALOGUE, url)
+        console.print(f"loaded the demo catalogue ({DEMO_CATALOGUE.relative_to(PROJECT_ROOT)}): "
+                      + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
+                   tracking_step: float) -> None:
+    temporal = find_binary("temporal")
+    py = sys.executable
+    var = settings.var_dir
+    argv = [temporal, "server", "start-dev", "--db-filename", str(var / "temporal.db"),
+            "--ip", settings.temporal_address.rsplit(":", 1)[0],
+            "--port", str(_port(settings.temporal_address)),
+            "--ui-port", str(settings.temporal_ui_port), "--log-level", "warn",
+            "--namespace", settings.temporal_namespace]
+    for name, kind in sa.DEV_SERVER_TYPES.items():
+        argv += ["--search-attribute", f"{name}={kind}"]
+    sup.start("temporal", argv)
+    sim_env = {"ORDO_SIM_FAILURE_RATE": str(sim_failure_rate),
+               "ORDO_SIM_TRACKING_STEP_SECONDS": str(tracking_step),
+               "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers",
+               "PYTHONPATH": str(PROJECT_ROOT)}
+    for name, url in (("wms", settings.wms_url), ("carriers", settings.carriers_url),
+                      ("payments", settings.payments_url)):
+        sup.start(f"sim-{name}", [py, "-m", "uvicorn", f"simulators.{name}:app", "--host", "127.0.0.1",
+                                  "--port", url.rsplit(":", 1)[1], "--log-level", "warning"],
+                  env=sim_env, cwd=PROJECT_ROOT)
+
+
+def start_ordo(sup: Supervisor, settings: Settings) -> None:
+    py = sys.executable
+    env = {"PYTHONPATH": str(PROJECT_ROOT)}
+    sup.start("api", [py, "-m", "api.app"], env=env, cwd=PROJECT_ROOT)
+    for q in queues.ALL:
+        sup.start(f"worker-{q}", [py, str(PROJECT_ROOT / "worker.py"), "--queue", q],
+                  env=env, cwd=PROJECT_ROOT)
+
+
+async def submit(settings: Settings, orders: list[dict[str, Any]]) -> list[str]:
+    sem = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(timeout=30) as http:
+        async def one(o: dict[str, Any]) -> str:
+            async with sem:
+                for _ in range(50):
+                    r = await http.post(f"{settings.api_url}/v1/orders", json=o)
+                    if r.status_code in (200, 202):
+                        return str(r.json()["order_id"])
+                    if r.status_code < 500:
+                        raise StartupError(f"demo order refused: {r.status_code} {r.text}")
+                    await asyncio.sleep(0.5)
+                raise StartupError(f"the API kept failing: {r.status_code} {r.text}")
+        return list(await asyncio.gather(*(one(o) for o in orders)))
+
+
+def summary_table(counts: dict[str, int], total: int, elapsed: float) -> Table:
+    table = Table(title=f"Demo orders ({total}) after {elapsed:.0f}s", expand=False)
+    table.add_column("status")
+    table.add_column("orders", justify="right")
+    for status, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        style = "green" if status == "completed" else "yellow" if status in SETTLED_NAMES else ""
+        table.add_row(f"[{style}]{status}[/]" if style else status, str(n))
+    return table
+
+
+def urls_panel(settings: Settings) -> Panel:
+    ui_host = settings.temporal_address.rsplit(":", 1)[0]
+    return Panel(
+        f"Temporal Web UI  http://{ui_host}:{settings.temporal_ui_port}\n"
+        f"API docs         {settings.api_url}/docs\n"
+        f"logs             {settings.var_dir / 'logs'}\n"
+        "Ctrl-C stops everything; `make run` again resumes.", title="Ordo is up")
+
+
+async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout: float,
+                 sim_failure_rate: float, tracking_step: float, console: Console) -> int:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    check_ports({"Temporal": _port(settings.temporal_address), "Temporal UI": settings.temporal_ui_port,
+                 "API": settings.api_port, "WMS simulator": _port(settings.wms_url),
+                 "carrier simulator": _port(settings.carriers_url),
+                 "payment simulator": _port(settings.payments_url)})
+    find_binary("temporal")
+    await prepare_database(settings, console)
+    sup = Supervisor(settings.var_dir / "logs")
+    started = time.monotonic()
+    try:
+        with console.status("starting Temporal and the simulators..."):
+            start_services(sup, settings, sim_failure_rate, tracking_step)
+            await _wait_for(lambda: connect(settings), "the Temporal dev server", sup)
+            start_ordo(sup, settings)
+            async with httpx.AsyncClient(timeout=2) as http:
+                async def api_up() -> bool:
+                    return (await http.get(f"{settings.api_url}/healthz")).status_code == 200
+                await _wait_for(api_up, "the Ordo API", sup)
+        console.print(urls_panel(settings))
+        order_ids: list[str] = []
+        if demo_count:
+            engine = make_engine(settings.effective_database_url)
+            async with engine.connect() as conn:
+                products = list((await products_by_sku(conn, _all_skus())).values())
+            await engine.dispose()
+            tag = datetime.now(UTC).strftime("demo%Y%m%d%H%M%S")
+            with console.status(f"submitting {demo_count} demo orders..."):
+                order_ids = await submit(settings, demo_orders(products, demo_count, tag))
+        return await _watch(settings, sup, order_ids, until_done, timeout, started, console)
+    finally:
+        with console.status("stopping every process..."):
+            sup.stop()
+
+
+def _all_skus() -> list[str]:
+    import yaml
+    data = yaml.safe_load(DEMO_CATALOGUE.read_text(encoding="utf-8"))
+    return [p["sku"] for p in data["products"]]
+
+
+async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], until_done: bool,
+                 timeout: float, started: float, console: Console) -> int:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with Live(console=console, refresh_per_second=2) as live:
+            while True:
+                for child in sup.dead():
+                    raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}); its log "
+                                       f"({child.log_path}) ends:\n{sup.tail(child)}")
+                ids = order_ids or None
+                counts = await order_store.counts_by_status(engine, ids)
+                elapsed = time.monotonic() - started
+                live.update(Group(summary_table(counts, len(order_ids) or sum(counts.values()), elapsed)))
+                settled = sum(n for s, n in counts.items() if s in SETTLED_NAMES)
+                if until_done and settled >= len(order_ids):
+                    break
+                if until_done and elapsed > timeout:
+                    console.print(f"[red]{len(order_ids) - settled} orders not settled after "
+                                  f"{timeout:.0f}s; see {sup.log_dir}[/]")
+                    return 1
+                await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+    result = {"orders": len(order_ids), "completed": counts.get("completed", 0),
+              "cancelled": counts.get("cancelled", 0),
+              "exception": counts.get("awaiting_operator", 0),
+              "seconds": round(time.monotonic() - started, 1)}
+    console.print(json.dumps(result), soft_wrap=True, highlight=False, markup=False)
+    return 0
+
+
+def catalogue_path() -> Path:
+    return DEMO_CATALOGUE
