@@ -29,10 +29,10 @@ def demo_orders(products: list[Product], count: int, run_tag: str, seed: int = 7
         chosen = rng.sample(ambient, k=rng.choice([1, 1, 2, 2, 3]))
         if i % 17 == 5:
             chosen.append(rng.choice([p for p in products if p.oversize]))
-        lines = [{"sku": p.sku, "quantity": rng.randint(1, 3), "unit_price": str(p.unit_price)}
-                 for p in chosen]
+        quantities = [(p, rng.randint(1, 3)) for p in chosen]
+        lines = [{"sku": p.sku, "quantity": q, "unit_price": str(p.unit_price)} for p, q in quantities]
         shipping = Decimal("0.00") if i % 3 else Decimal("12.00")
-        total = sum(Decimal(ln["unit_price"]) * ln["quantity"] for ln in lines) + shipping
+        total = sum((p.unit_price * q for p, q in quantities), Decimal(0)) + shipping
         payer = "decline-demo" if i % 13 == 7 else ""
         if i % 19 == 11:
             street = "UNDELIVERABLE " + street

@@ -213,7 +213,8 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
               "cancelled": counts.get("cancelled", 0),
               "exception": counts.get("awaiting_operator", 0),
               "seconds": round(time.monotonic() - started, 1)}
-    console.print(json.dumps(result), soft_wrap=True, highlight=False, markup=False)
+    console.print()
+    print(json.dumps(result), flush=True)  # the last line, for scripts
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -36,7 +37,7 @@ def mask_value(key: str, value: Any) -> Any:
     return value
 
 
-def _mask_processor(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _mask_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     return {k: mask_value(k, v) for k, v in event.items()}
 
 

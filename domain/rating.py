@@ -19,7 +19,7 @@ def chargeable_kg(weight_g: int) -> Decimal:
 
 def quote(carrier: Carrier, shipment: Shipment, origin: str, destination: str) -> Quote:
     z = zone(origin, destination)
-    rate = carrier.rates.get(z)
+    rate = carrier.rates.get(z)  # type: ignore[call-overload]
     reason = ""
     if rate is None:
         reason = f"no rate for zone {z}"

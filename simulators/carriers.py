@@ -78,7 +78,8 @@ def create_app(faults: Faults | None = None, push_url: str | None = None,
         code = form.get("serviceCode", "")
         if code == "EXP_RECE_CREATE_ORDER":
             order_id = data.get("orderId", "")
-            receiver = next((c for c in data.get("contactInfoList", []) if c.get("contactType") == 2), {})
+            contacts = data.get("contactInfoList", [])
+            receiver: dict[str, Any] = next((c for c in contacts if c.get("contactType") == 2), {})
             if not order_id or not receiver:
                 return {"apiResultCode": "A1001", "apiErrorMsg": "orderId and receiver are required",
                         "apiResultData": ""}
@@ -101,13 +102,13 @@ def create_app(faults: Faults | None = None, push_url: str | None = None,
                                 "destCode": "021", "waybillNoInfoList": [
                                     {"waybillType": 1, "waybillNo": rec["waybill"]}]})
         if code == "EXP_RECE_UPDATE_ORDER" and str(data.get("dealType")) == "2":
-            rec = waybills.get(f"{carrier}:{data.get('orderId', '')}")
-            if rec is None:
+            found = waybills.get(f"{carrier}:{data.get('orderId', '')}")
+            if found is None:
                 return reply(False, code="8018", msg="order not found")
-            if rec["route"] and rec["route"][0] in sf.OP_COLLECTED:
+            if found["route"] and found["route"][0] in sf.OP_COLLECTED:
                 return reply(False, code="8037", msg="already collected, cannot cancel")
-            rec["cancelled"] = True
-            return reply(True, {"orderId": rec["orderId"], "resStatus": 2})
+            found["cancelled"] = True
+            return reply(True, {"orderId": found["orderId"], "resStatus": 2})
         return reply(False, code="8000", msg=f"unsupported serviceCode {code}")
 
     @app.get("/admin/waybills")

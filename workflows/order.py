@@ -291,10 +291,11 @@ class OrderWorkflow:
         self.state.shipments = results
         await self._set_status(OrderStatus.DELIVERED)
 
-        self.payment = await workflow.execute_activity_method(
+        assert self.payment is not None
+        self.payment = captured = await workflow.execute_activity_method(
             PaymentActivities.capture, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
         self.state.exception_type = ""
-        await self._set_status(OrderStatus.COMPLETED, f"captured {self.payment.reference}")
+        await self._set_status(OrderStatus.COMPLETED, f"captured {captured.reference}")
         sla.cancel()
 
     async def _validate(self) -> ValidatedOrder:

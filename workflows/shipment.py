@@ -90,7 +90,7 @@ class ShipmentWorkflow:
         try:
             await self._set(inp, ShipmentStatus.PENDING, None)
             address = self.address_override.address if self.address_override else inp.address
-            wms_ref = await workflow.execute_activity_method(
+            wms_ref = ref = await workflow.execute_activity_method(
                 WmsActivities.create_delivery_order,
                 DeliveryOrderRequest(shipment=s, address=address, source_platform=inp.source_platform),
                 task_queue=queues.WMS, **REMOTE,
@@ -98,7 +98,7 @@ class ShipmentWorkflow:
             await self._set(inp, ShipmentStatus.AT_WAREHOUSE, None)
             waybill = await self._book_carrier(inp)
             if waybill is None:
-                await self._cancel_wms(wms_ref)
+                await self._cancel_wms(ref)
                 await self._set(inp, ShipmentStatus.FAILED, None)
                 return self._result(inp, None, "every eligible carrier refused the parcel")
             await workflow.execute_local_activity_method(

@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from config import queues
-from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
+from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Catalogue, Order, StockLevel
 from domain.status import OrderStatus, ShipmentStatus
 from store.catalog import import_catalogue
@@ -63,11 +63,15 @@ async def test_happy_path_reaches_completed_and_consumes_stock(wf: WorkflowStack
     assert after == (before[0] - 2, before[1])
 
 
+async def update(handle: WorkflowHandle[Any, Any], name: str, arg: Any) -> ActionResult:
+    return await handle.execute_update(name, arg, result_type=ActionResult)
+
+
 async def rejection(call: Awaitable[Any]) -> str:
     """The reason an Update's validator gave for refusing it."""
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await call
-    return str(info.value.cause.message if info.value.cause else info.value)
+    return str(getattr(info.value.cause, "message", info.value))
 
 
 async def set_stock(wf: WorkflowStack, sku: str, levels: dict[str, int]) -> None:
@@ -105,7 +109,7 @@ async def test_out_of_stock_vip_is_held_for_an_operator_who_cancels(wf: Workflow
     state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "the hold")
     assert state.held
     assert state.exception_type == "out_of_stock"
-    result = await handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="customer agreed"))
+    result = await update(handle, "cancel", OperatorNote(reason="customer agreed"))
     assert result.status == OrderStatus.CANCELLED
 
 
@@ -136,10 +140,10 @@ async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowSt
     before = await stock_row(wf.db, "COKE-330-24", "SH-01")
     order = make_order("cancel-1", [("COKE-330-24", 3)])
     handle = await start(wf, order)
-    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="fraud check"))
+    await update(handle, "hold", OperatorNote(reason="fraud check"))
     assert "already on hold" in await rejection(
-        handle.execute_update(OrderWorkflow.hold, OperatorNote()))
-    result = await handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="fraud"))
+        update(handle, "hold", OperatorNote()))
+    result = await update(handle, "cancel", OperatorNote(reason="fraud"))
     assert result.status == OrderStatus.CANCELLED
     state = await handle.result()
     assert state.status == OrderStatus.CANCELLED
@@ -151,13 +155,13 @@ async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowSt
 
 async def test_hold_then_release_resumes_to_completion(wf: WorkflowStack) -> None:
     handle = await start(wf, make_order("hold-1", [("COKE-330-24", 1)]))
-    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="check address"))
+    await update(handle, "hold", OperatorNote(reason="check address"))
     held = await handle.query(OrderWorkflow.status)
     assert held.status == OrderStatus.ON_HOLD
     assert held.shipments == []  # nothing reaches the warehouse while held
-    await handle.execute_update(OrderWorkflow.release, OperatorNote(reason="ok"))
+    await update(handle, "release", OperatorNote(reason="ok"))
     assert "not on hold" in await rejection(
-        handle.execute_update(OrderWorkflow.release, OperatorNote()))
+        update(handle, "release", OperatorNote()))
     await deliver_all(wf, handle, expected_parcels=1)
     state = await handle.result()
     assert state.status == OrderStatus.COMPLETED
@@ -170,7 +174,7 @@ async def test_cancel_and_address_change_are_rejected_after_shipping(wf: Workflo
     handle = await start(wf, order)
     await wait_until(lambda: status_is(handle, OrderStatus.SHIPPED), "the parcel to ship")
     assert "already shipped" in await rejection(
-        handle.execute_update(OrderWorkflow.cancel, OperatorNote(reason="too late")))
+        update(handle, "cancel", OperatorNote(reason="too late")))
     assert "already shipped" in await rejection(handle.execute_update(
         OrderWorkflow.change_address, AddressChange(address=order.shipping_address)))
     await deliver_all(wf, handle, expected_parcels=1)
@@ -187,7 +191,7 @@ async def test_unknown_sku_is_cancelled_with_the_field_named(wf: WorkflowStack) 
 
 async def test_missed_ship_by_deadline_is_escalated_by_timer(wf: WorkflowStack) -> None:
     handle = await start(wf, make_order("sla-1", [("COKE-330-24", 1)]))
-    await handle.execute_update(OrderWorkflow.hold, OperatorNote(reason="waiting for customer"))
+    await update(handle, "hold", OperatorNote(reason="waiting for customer"))
     assert not (await handle.query(OrderWorkflow.status)).escalated
     await wf.env.sleep(timedelta(hours=49))  # standard lane promises 48 hours
     state = await wait_until(lambda: _escalated(handle), "SLA escalation")
@@ -217,8 +221,8 @@ async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowSta
     refused = next(d for d in state.decisions if d.ruleset == "carriers")
     assert len(refused.outcome["refused"]) >= 2  # every eligible carrier was tried
     fixed = order.shipping_address.model_copy(update={"street": "张江路88号"})
-    await handle.execute_update(OrderWorkflow.change_address, AddressChange(address=fixed))
-    await handle.execute_update(OrderWorkflow.release, OperatorNote(reason="address fixed"))
+    await update(handle, "change_address", AddressChange(address=fixed))
+    await update(handle, "release", OperatorNote(reason="address fixed"))
 
     async def reshipped() -> list[tuple[str, str]] | None:
         st = await handle.query(OrderWorkflow.status)

@@ -1,0 +1,37 @@
+# Ordo: `make run` starts everything, `make test` passes the tests. Both set up first.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint bench setup clean
+
+setup: $(STAMP)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Ordo needs Python 3.11 or 3.12: set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@rm -f $(VENV)/.synced-*
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/ordo up
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+bench: $(STAMP)
+	$(VENV)/bin/ordo bench --orders 200
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var
