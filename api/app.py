@@ -149,9 +149,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reason = getattr(exc.cause, "message", None) or str(exc)
             return problem(409, reason, order_id=order_id, action=name)
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return problem(404, f"no running order '{order_id}'")
-            raise
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            row = await order_store.get_order(request.app.state.db, order_id)
+            if row is None:
+                return problem(404, f"no order '{order_id}'; order ids look like <channel>-<external id>")
+            return problem(409, f"cannot {name}: the order is already {row['status']}",
+                           order_id=order_id, action=name)
         return JSONResponse(result if isinstance(result, dict) else json.loads(
             json.dumps(result, default=str)))
 

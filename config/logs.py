@@ -16,6 +16,7 @@ import structlog
 
 PERSONAL_KEYS = {"phone", "mobile", "email", "street", "address", "detail_address",
                  "detailaddress", "id_number", "name", "receiver_name", "contact"}
+PHONE_KEYS = {"phone", "mobile"}
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+)")
 
@@ -31,6 +32,8 @@ def mask_value(key: str, value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mask_value(key, v) for v in value]
     if isinstance(value, str):
+        if key.lower() in PHONE_KEYS and len(value) >= 7:
+            return value[:3] + "****" + value[-4:]
         if key.lower() in PERSONAL_KEYS:
             return value[:1] + "***" if value else value
         return mask_text(value)

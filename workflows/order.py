@@ -68,9 +68,11 @@ class _Cancel(Exception):
 
 @workflow.defn
 class OrderWorkflow:
-    def __init__(self) -> None:
-        self.order: Order | None = None
-        self.state = OrderState(order_id="", status=OrderStatus.RECEIVED)
+    @workflow.init
+    def __init__(self, order: Order) -> None:
+        """Runs before any handler, so an Update that arrives first sees the order."""
+        self.order: Order | None = order
+        self.state = OrderState(order_id=order.order_id, status=OrderStatus.RECEIVED)
         self.cancel_reason = ""
         self.cancel_requested = False
         self.restocked = False
@@ -175,9 +177,10 @@ class OrderWorkflow:
         if self.state.held and status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_OPERATOR,
                                               OrderStatus.CANCELLED):
             self.before_hold = status  # a step that finished after the hold: shown on release
-            return
-        self.state.status = status
-        self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
+        else:
+            self.state.status = status
+            self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
+        status = self.state.status
         workflow.upsert_search_attributes([
             sa.ORDER_STATUS.value_set(status.value),
             sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none"),
@@ -245,8 +248,6 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
-        self.order = order
-        self.state = OrderState(order_id=order.order_id, status=OrderStatus.RECEIVED)
         workflow.upsert_search_attributes([
             sa.CHANNEL.value_set(order.channel),
             sa.CUSTOMER_TIER.value_set(order.customer.tier.value),
@@ -262,7 +263,7 @@ class OrderWorkflow:
     async def _lifecycle(self) -> None:
         assert self.order is not None
         self.validated = await self._validate()
-        await self._set_status(OrderStatus.VALIDATED)
+        await self._set_status(OrderStatus.VALIDATED)  # also syncs the stored row to a hold
 
         priority = await self._decide("priority", self.validated.facts, "priority")
         self.state.priority = str(priority.outcome.get("lane", "standard"))
@@ -291,9 +292,7 @@ class OrderWorkflow:
         self.state.shipments = results
         await self._set_status(OrderStatus.DELIVERED)
 
-        assert self.payment is not None
-        self.payment = captured = await workflow.execute_activity_method(
-            PaymentActivities.capture, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
+        captured = await self._capture()
         self.state.exception_type = ""
         await self._set_status(OrderStatus.COMPLETED, f"captured {captured.reference}")
         sla.cancel()
@@ -367,6 +366,23 @@ class OrderWorkflow:
                     raise
                 await self._route_exception("payment_declined", attempt, cause.message,
                                             amount_minor=to_minor(amount))
+                attempt += 1
+
+    async def _capture(self) -> PaymentResult:
+        """Settle the authorised amount; a refused capture goes to the exception rules (the
+        goods are delivered, so cancelling is not an option: an operator settles it)."""
+        assert self.payment is not None
+        attempt = 1
+        while True:
+            try:
+                self.payment = await workflow.execute_activity_method(
+                    PaymentActivities.capture, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
+                return self.payment
+            except (ActivityError, ApplicationError) as err:
+                cause = business_failure(err, PAYMENT_DECLINED)
+                if cause is None:
+                    raise
+                await self._route_exception("capture_failed", attempt, cause.message)
                 attempt += 1
 
     async def _ship(self, shipments: list[Shipment]) -> list[ShipmentResult]:

@@ -1,0 +1,126 @@
+"""End-to-end: `ordo up --demo-orders 0` as a real process (dev server from the wheel,
+simulators, API, four workers), on SQLite and, when ORDO_TEST_PG_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from cli.processes import port_in_use
+from config.settings import PROJECT_ROOT
+from store.db import make_engine
+from tests.conftest import PG_URL
+from tests.harness import wait_until
+
+BIN = Path(sys.executable).parent
+
+
+def free_ports(n: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+@dataclass
+class Ordo:
+    api: str
+    env: dict[str, str]
+    db: AsyncEngine
+    temporal: Client
+    log: Path
+
+    async def carriers_admin(self) -> Any:
+        async with httpx.AsyncClient() as http:
+            return (await http.get(f"{self.env['ORDO_CARRIERS_URL']}/admin/waybills")).json()
+
+    def ordo(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "ordo"), *args], env=self.env, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+
+async def _pg_database() -> str:
+    name = f"ordo_e2e_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(f"ORDO_TEST_PG_URL={PG_URL} is set but unreachable: {exc}")
+    finally:
+        await admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest_asyncio.fixture(scope="module", params=["sqlite", "postgresql"])
+async def ordo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+               ) -> AsyncIterator[Ordo]:
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("ORDO_TEST_PG_URL is not set")
+    var = tmp_path_factory.mktemp(f"ordo-{request.param}")
+    db_url = await _pg_database() if request.param == "postgresql" else \
+        f"sqlite+aiosqlite:///{var / 'ordo.db'}"
+    temporal, ui, api, wms, car, pay = free_ports(6)
+    env = {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": db_url,
+           "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
+           "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
+           "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}"}
+    log = var / "ordo-up.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(BIN / "ordo"), "up", "--demo-orders", "0",
+                                 "--sim-failure-rate", "0.1", "--tracking-step", "0.2"],
+                                env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
+    api_url = f"http://127.0.0.1:{api}"
+
+    async def healthy() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"ordo up exited {proc.returncode}:\n{log.read_text()}")
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"{api_url}/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    db = make_engine(db_url)
+    try:
+        await wait_until(healthy, "ordo up to serve", within=90, interval=0.25)
+        client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=pydantic_data_converter)
+        yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            await db.dispose()
+            if request.param == "postgresql":
+                admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+                async with admin.connect() as conn:
+                    name = db_url.rsplit("/", 1)[1]
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await admin.dispose()
+        assert proc.returncode == 130, log.read_text()[-2000:]
+        assert not port_in_use(temporal), "Ctrl-C left the Temporal dev server running"

@@ -1,0 +1,161 @@
+"""Orders over HTTP through the whole running stack."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from temporalio.worker import Replayer
+
+from domain.status import OrderStatus
+from store import tables as t
+from tests.e2e.conftest import Ordo
+from tests.factories import order_payload
+from tests.harness import wait_until
+from workflows.order import OrderWorkflow
+from workflows.shipment import ShipmentWorkflow
+
+SETTLED = {"completed", "cancelled", "awaiting_operator"}
+
+
+async def get_order(ordo: Ordo, order_id: str, role: str = "operator") -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.get(f"{ordo.api}/v1/orders/{order_id}", headers={"X-Ordo-Role": role})
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+
+async def settled(ordo: Ordo, order_id: str) -> dict[str, Any] | None:
+    body = await get_order(ordo, order_id)
+    return body if body["status"] in SETTLED else None
+
+
+async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo) -> None:
+    tag = uuid.uuid4().hex[:6]
+    payloads = [order_payload(f"e2e-{tag}-{i}", [("COKE-330-24", 1), ("YOGURT-12", 1)]) for i in range(4)]
+    async with httpx.AsyncClient(timeout=30) as http:
+        replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
+    assert [r.status_code for r in replies] == [202] * 4
+    ids = [r.json()["order_id"] for r in replies]
+    for order_id in ids:
+        try:
+            body = await wait_until(lambda oid=order_id: settled(ordo, oid), f"{order_id} to settle",
+                                    within=120)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nlast state: {await get_order(ordo, order_id)}\n"
+                                 f"carriers: {await ordo.carriers_admin()}") from None
+        assert body["status"] == "completed", body
+        wf = body["workflow"]
+        assert {s["status"] for s in wf["shipments"]} == {"delivered"}
+        assert all(s["waybill_no"] for s in wf["shipments"])
+        assert {d["ruleset"] for d in wf["decisions"]} >= {"priority", "split", "carriers"}
+        assert body["order"]["shipping_address"]["phone"] == "13812345678"
+    masked = await get_order(ordo, ids[0], role="viewer")
+    assert masked["order"]["shipping_address"]["phone"] == "138****5678"
+
+
+async def test_duplicate_submission_yields_one_workflow(ordo: Ordo) -> None:
+    payload = order_payload(f"dup-{uuid.uuid4().hex[:6]}")
+    async with httpx.AsyncClient(timeout=30) as http:
+        first = await http.post(f"{ordo.api}/v1/orders", json=payload)
+        again = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=payload) for _ in range(5)))
+    assert first.status_code == 202
+    assert {r.status_code for r in again} == {200}
+    assert {r.json()["workflow_id"] for r in again} == {first.json()["workflow_id"]}
+    wf_id = first.json()["workflow_id"]
+    count = await ordo.temporal.count_workflows(f"WorkflowId = '{wf_id}'")
+    assert count.count == 1
+
+
+async def test_bad_order_is_rejected_with_field_and_kept(ordo: Ordo) -> None:
+    payload = order_payload(f"bad-{uuid.uuid4().hex[:6]}")
+    payload["lines"][0]["quantity"] = 0
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{ordo.api}/v1/orders", json=payload)
+        wrong_type = await http.post(f"{ordo.api}/v1/orders", content=b"<xml/>",
+                                     headers={"content-type": "application/xml"})
+    assert r.status_code == 422
+    assert {"field": "lines[0].quantity", "reason": "Input should be greater than 0"} in r.json()["errors"]
+    assert wrong_type.status_code == 415
+    async with ordo.db.connect() as conn:
+        body = (await conn.execute(select(t.dead_letters.c.body).where(
+            t.dead_letters.c.id == r.json()["dead_letter_id"]))).scalar_one()
+    assert payload["external_id"] in body
+
+
+async def test_operator_actions_over_http(ordo: Ordo) -> None:
+    payload = order_payload(f"ops-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1)], tier="gold")
+    async with httpx.AsyncClient(timeout=30) as http:
+        order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+        held = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={"reason": "fraud check"})
+        again = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={})
+        cancelled = await http.post(f"{ordo.api}/v1/orders/{order_id}/cancel", json={"reason": "fraud"})
+        late = await http.post(f"{ordo.api}/v1/orders/{order_id}/release", json={})
+        missing = await http.post(f"{ordo.api}/v1/orders/shopify-nope/cancel", json={})
+    assert held.status_code == 200 and held.json()["status"] == "on_hold"
+    assert again.status_code == 409 and "already on hold" in again.json()["error"]
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert late.status_code == 409
+    assert missing.status_code == 404
+
+
+async def test_concurrent_orders_never_oversell(ordo: Ordo, tmp_path: Path) -> None:
+    catalogue = tmp_path / "limited.yaml"
+    catalogue.write_text(
+        "products:\n  - {sku: LIMITED-1, name: 限量款, unit_price: '99.00', weight_g: 500}\n"
+        "stock:\n  - {sku: LIMITED-1, warehouse: SH-01, on_hand: 8}\n"
+        "  - {sku: LIMITED-1, warehouse: GZ-01, on_hand: 7}\n"
+        "  - {sku: LIMITED-1, warehouse: BJ-01, on_hand: 5}\n", encoding="utf-8")
+    imported = ordo.ordo("catalog", "import", str(catalogue))
+    assert imported.returncode == 0, imported.stderr
+    tag = uuid.uuid4().hex[:6]
+    from decimal import Decimal
+    payloads = [order_payload(f"limited-{tag}-{i}", [("LIMITED-1", 1)],
+                              unit_prices={"LIMITED-1": Decimal("99.00")}) for i in range(50)]
+    async with httpx.AsyncClient(timeout=60) as http:
+        replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
+    assert {r.status_code for r in replies} == {202}
+    ids = [r.json()["order_id"] for r in replies]
+
+    async def all_decided() -> bool:
+        async with ordo.db.connect() as conn:
+            rows = (await conn.execute(select(t.orders.c.status).where(t.orders.c.order_id.in_(ids)))).all()
+        past_reserve = {"backordered", "reserved", "payment_authorised", "fulfilling", "shipped",
+                        "delivered", "completed", "cancelled", "awaiting_operator"}
+        return len(rows) == 50 and all(r[0] in past_reserve for r in rows)
+
+    await wait_until(all_decided, "every order to reserve or backorder", within=180, interval=0.5)
+    async with ordo.db.connect() as conn:
+        taken = (await conn.execute(
+            select(func.count(func.distinct(t.reservations.c.order_id)), func.sum(t.reservations.c.quantity))
+            .where(t.reservations.c.sku == "LIMITED-1", t.reservations.c.status.in_(["held", "consumed"]))
+        )).one()
+        stock = (await conn.execute(select(t.stock.c.on_hand, t.stock.c.reserved)
+                                    .where(t.stock.c.sku == "LIMITED-1"))).all()
+        backordered = (await conn.execute(select(func.count()).where(
+            t.orders.c.order_id.in_(ids), t.orders.c.status == OrderStatus.BACKORDERED.value))).scalar_one()
+    assert taken == (20, 20)
+    assert all(0 <= reserved <= on_hand for on_hand, reserved in stock)
+    assert backordered == 30
+
+
+async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
+    payload = order_payload(f"replay-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 2)],
+                            unit_prices={})
+    async with httpx.AsyncClient(timeout=30) as http:
+        order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+    await wait_until(lambda: settled(ordo, order_id), "the order to settle", within=120)
+    histories = [await ordo.temporal.get_workflow_handle(f"order-{order_id}").fetch_history()]
+    async for wf in ordo.temporal.list_workflows(f"WorkflowId STARTS_WITH 'shipment-{order_id}'"):
+        histories.append(await ordo.temporal.get_workflow_handle(wf.id).fetch_history())
+    assert len(histories) >= 3  # the order and its two parcels (frozen + ambient)
+    replayer = Replayer(workflows=[OrderWorkflow, ShipmentWorkflow],
+                        data_converter=ordo.temporal.data_converter)
+    for history in histories:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, result.replay_failure
