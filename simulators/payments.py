@@ -63,7 +63,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             auth = next((a for a in auths.values() if a["auth_no"] == biz.get("auth_no")), None)
             if key not in trades and (auth is None or auth["status"] != "SUCCESS"):
                 return fail(method, "ACQ.TRADE_NOT_EXIST", "no live authorisation")
-            if key not in trades:
+            if key not in trades and auth is not None:
                 trades[key] = {"trade_no": f"2026{next(ids):016d}", "total_amount": biz["total_amount"],
                                "trade_status": "TRADE_SUCCESS"}
                 auth["status"] = "CAPTURED"

@@ -372,12 +372,14 @@ class OrderWorkflow:
         """Settle the authorised amount; a refused capture goes to the exception rules (the
         goods are delivered, so cancelling is not an option: an operator settles it)."""
         assert self.payment is not None
+        authorised: PaymentResult = self.payment
         attempt = 1
         while True:
             try:
-                self.payment = await workflow.execute_activity_method(
-                    PaymentActivities.capture, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
-                return self.payment
+                captured = await workflow.execute_activity_method(
+                    PaymentActivities.capture, authorised, task_queue=queues.PAYMENTS, **REMOTE)
+                self.payment = captured
+                return captured
             except (ActivityError, ApplicationError) as err:
                 cause = business_failure(err, PAYMENT_DECLINED)
                 if cause is None:

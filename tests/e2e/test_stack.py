@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo
     ids = [r.json()["order_id"] for r in replies]
     for order_id in ids:
         try:
-            body = await wait_until(lambda oid=order_id: settled(ordo, oid), f"{order_id} to settle",
+            body = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} to settle",
                                     within=120)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nlast state: {await get_order(ordo, order_id)}\n"
