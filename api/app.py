@@ -60,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = make_engine(settings.effective_database_url)
+        app.state.read_db = make_engine(settings.effective_database_url, readonly=True)
         app.state.temporal = _Temporal(settings)
         yield
         await app.state.db.dispose()
+        await app.state.read_db.dispose()
 
     app = FastAPI(title="Ordo", version="0.1.0", lifespan=lifespan,
                   description="Automatic multi-channel order management.")
@@ -121,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_order(order_id: str, request: Request,
                         x_ordo_role: Annotated[str | None, Header()] = None) -> JSONResponse:
         """The order, its live workflow state (status, shipments, decisions) and history."""
-        row = await order_store.get_order(request.app.state.db, order_id)
+        row = await order_store.get_order(request.app.state.read_db, order_id)
         live: dict[str, Any] | None = None
         client = await request.app.state.temporal.client()
         try:
@@ -199,7 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/orders")
     async def order_counts(request: Request) -> dict[str, Any]:
         """Orders by status, for dashboards."""
-        return {"by_status": await order_store.counts_by_status(request.app.state.db)}
+        return {"by_status": await order_store.counts_by_status(request.app.state.read_db)}
 
     return app
 

@@ -46,6 +46,20 @@ def up(
     raise typer.Exit(code)
 
 
+@app.command()
+def bench(orders: int = typer.Option(200, help="orders in the measured run (and the baseline)")) -> None:
+    """Orders/s and intake-to-waybill latency, with a same-run Temporal baseline."""
+    from cli.bench import run_bench
+    from cli.processes import StartupError
+
+    settings = get_settings()
+    try:
+        asyncio.run(run_bench(orders, settings.var_dir / "bench", console))
+    except StartupError as exc:
+        err.print(f"[red]ordo bench: {exc}[/]")
+        raise typer.Exit(2) from None
+
+
 @catalog_app.command("import")
 def catalog_import(file: Path = typer.Argument(..., help="YAML or JSON catalogue file")) -> None:
     """Load products, warehouses, stock and carriers (format: README, 'Catalogue files')."""

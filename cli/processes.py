@@ -29,6 +29,19 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on right now (for stacks that must not clash with `ordo up`)."""
+    socks = []
+    for _ in range(count):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
 def check_ports(ports: dict[str, int]) -> None:
     busy = [f"{name} needs port {port}" for name, port in ports.items() if port_in_use(port)]
     if busy:

@@ -76,12 +76,37 @@ async def prepare_database(settings: Settings, console: Console) -> None:
                       + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as ORDO_* variables, so every child process sees the same stack."""
+    return {"PYTHONPATH": str(PROJECT_ROOT), "ORDO_VAR_DIR": str(settings.var_dir),
+            "ORDO_DATABASE_URL": settings.effective_database_url,
+            "ORDO_TEMPORAL_ADDRESS": settings.temporal_address,
+            "ORDO_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            "ORDO_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
+            "ORDO_API_HOST": settings.api_host, "ORDO_API_PORT": str(settings.api_port),
+            "ORDO_WMS_URL": settings.wms_url, "ORDO_CARRIERS_URL": settings.carriers_url,
+            "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_RULES_DIR": str(settings.rules_dir)}
+
+
+async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: float,
+                      tracking_step: float, persist: bool = True) -> None:
+    """Temporal, simulators, API and workers, each waited for before the next depends on it."""
+    start_services(sup, settings, sim_failure_rate, tracking_step, persist)
+    await _wait_for(lambda: connect(settings), "the Temporal dev server", sup)
+    start_ordo(sup, settings)
+    async with httpx.AsyncClient(timeout=2) as http:
+        async def api_up() -> bool:
+            return (await http.get(f"{settings.api_url}/healthz")).status_code == 200
+        await _wait_for(api_up, "the Ordo API", sup)
+
+
 def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
-                   tracking_step: float) -> None:
+                   tracking_step: float, persist: bool = True) -> None:
     temporal = find_binary("temporal")
     py = sys.executable
     var = settings.var_dir
-    argv = [temporal, "server", "start-dev", "--db-filename", str(var / "temporal.db"),
+    argv = [temporal, "server", "start-dev",
+            *(["--db-filename", str(var / "temporal.db")] if persist else []),
             "--ip", settings.temporal_address.rsplit(":", 1)[0],
             "--port", str(_port(settings.temporal_address)),
             "--ui-port", str(settings.temporal_ui_port), "--log-level", "warn",
@@ -89,10 +114,9 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
     for name, kind in sa.DEV_SERVER_TYPES.items():
         argv += ["--search-attribute", f"{name}={kind}"]
     sup.start("temporal", argv)
-    sim_env = {"ORDO_SIM_FAILURE_RATE": str(sim_failure_rate),
+    sim_env = {**settings_env(settings), "ORDO_SIM_FAILURE_RATE": str(sim_failure_rate),
                "ORDO_SIM_TRACKING_STEP_SECONDS": str(tracking_step),
-               "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers",
-               "PYTHONPATH": str(PROJECT_ROOT)}
+               "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers"}
     for name, url in (("wms", settings.wms_url), ("carriers", settings.carriers_url),
                       ("payments", settings.payments_url)):
         sup.start(f"sim-{name}", [py, "-m", "uvicorn", f"simulators.{name}:app", "--host", "127.0.0.1",
@@ -102,7 +126,7 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
 
 def start_ordo(sup: Supervisor, settings: Settings) -> None:
     py = sys.executable
-    env = {"PYTHONPATH": str(PROJECT_ROOT)}
+    env = settings_env(settings)
     sup.start("api", [py, "-m", "api.app"], env=env, cwd=PROJECT_ROOT)
     for q in queues.ALL:
         sup.start(f"worker-{q}", [py, str(PROJECT_ROOT / "worker.py"), "--queue", q],
@@ -156,14 +180,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
     sup = Supervisor(settings.var_dir / "logs")
     started = time.monotonic()
     try:
-        with console.status("starting Temporal and the simulators..."):
-            start_services(sup, settings, sim_failure_rate, tracking_step)
-            await _wait_for(lambda: connect(settings), "the Temporal dev server", sup)
-            start_ordo(sup, settings)
-            async with httpx.AsyncClient(timeout=2) as http:
-                async def api_up() -> bool:
-                    return (await http.get(f"{settings.api_url}/healthz")).status_code == 200
-                await _wait_for(api_up, "the Ordo API", sup)
+        with console.status("starting Temporal, the simulators, the API and the workers..."):
+            await start_stack(sup, settings, sim_failure_rate, tracking_step)
         console.print(urls_panel(settings))
         order_ids: list[str] = []
         if demo_count:
@@ -188,7 +206,7 @@ def _all_skus() -> list[str]:
 
 async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], until_done: bool,
                  timeout: float, started: float, console: Console) -> int:
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, readonly=True)
     try:
         with Live(console=console, refresh_per_second=2) as live:
             while True:

@@ -50,7 +50,8 @@ def create_app(faults: Faults | None = None, push_url: str | None = None,
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
             for n, (op, remark) in enumerate(JOURNEY):
-                await asyncio.sleep(step)
+                if step:
+                    await asyncio.sleep(step)
                 if rec["cancelled"] or (rec["lost"] and n > 2):
                     return
                 rec["route"].append(op)
@@ -92,7 +93,7 @@ def create_app(faults: Faults | None = None, push_url: str | None = None,
                        "cancelled": False, "lost": "LOST" in receiver.get("address", ""),
                        "route": [], "city": receiver.get("city", "")}
                 waybills[key] = rec
-                if push_url and step > 0:
+                if push_url and step >= 0:  # no push URL: the caller plays the carrier
                     task = asyncio.create_task(journey(carrier, rec))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)

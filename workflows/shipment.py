@@ -45,6 +45,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import LOCAL, REMOTE
 
 
+# The parent hears of the changes that matter to it (shipped, final outcomes); every
+# tracking step is still recorded in the database and in this workflow's own history.
+PARENT_CARES = frozenset({ShipmentStatus.WAYBILL_CREATED,
+                          ShipmentStatus.DELIVERED, ShipmentStatus.LOST, ShipmentStatus.FAILED,
+                          ShipmentStatus.CANCELLED})
+
+
 @workflow.defn
 class ShipmentWorkflow:
     def __init__(self) -> None:
@@ -76,6 +83,8 @@ class ShipmentWorkflow:
                            waybill_no=waybill.waybill_no if waybill else ""),
             **LOCAL,
         )
+        if status not in PARENT_CARES:
+            return
         parent = workflow.get_external_workflow_handle(inp.parent_workflow_id)
         await parent.signal("shipment_progress", ShipmentUpdate(
             shipment_id=inp.shipment.shipment_id, status=status,
