@@ -38,7 +38,7 @@ def up(
         code = asyncio.run(run_up(get_settings(), demo_orders, until_done, timeout,
                                   sim_failure_rate, tracking_step, console))
     except StartupError as exc:
-        err.print(f"[red]ordo up: {exc}[/]")
+        err.print(f"ordo up: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("stopped: every child process was shut down; `ordo up` resumes from var/")
@@ -56,7 +56,7 @@ def bench(orders: int = typer.Option(200, help="orders in the measured run (and 
     try:
         asyncio.run(run_bench(orders, settings.var_dir / "bench", console))
     except StartupError as exc:
-        err.print(f"[red]ordo bench: {exc}[/]")
+        err.print(f"ordo bench: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
 
 
@@ -68,7 +68,7 @@ def catalog_import(file: Path = typer.Argument(..., help="YAML or JSON catalogue
         migrate(settings.effective_database_url)
         counts = asyncio.run(import_file(file, settings.effective_database_url))
     except (CatalogueFileError, MigrationError) as exc:
-        err.print(f"[red]{exc}[/]")
+        err.print(f"{exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
     console.print("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -80,7 +80,7 @@ def db_migrate() -> None:
     try:
         migrate(settings.effective_database_url)
     except MigrationError as exc:
-        err.print(f"[red]{exc}[/]")
+        err.print(f"{exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
     console.print("database is at the latest schema")
 

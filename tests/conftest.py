@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -17,17 +18,11 @@ from store.db import make_engine  # noqa: E402
 PG_URL = os.environ.get("ORDO_TEST_PG_URL", "")
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'ordo.db'}"
-
-
-@pytest_asyncio.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh database in the CI PostgreSQL; fails loudly when set but unreachable."""
-    if not PG_URL:
-        pytest.skip("ORDO_TEST_PG_URL is not set")
-    name = f"ordo_t_{uuid.uuid4().hex[:10]}"
+@contextlib.asynccontextmanager
+async def fresh_pg_database(prefix: str = "ordo_t") -> AsyncIterator[str]:
+    """A new database in the CI PostgreSQL, dropped afterwards; fails loudly when
+    ORDO_TEST_PG_URL is set but the server cannot be reached."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
@@ -41,3 +36,15 @@ async def pg_url() -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The same test on the embedded SQLite file and, in CI, on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'ordo.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("ORDO_TEST_PG_URL is not set")
+    async with fresh_pg_database() as url:
+        yield url

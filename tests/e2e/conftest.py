@@ -3,11 +3,11 @@ simulators, API, four workers), on SQLite and, when ORDO_TEST_PG_URL is set, Pos
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -24,7 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from cli.processes import free_ports, port_in_use
 from config.settings import PROJECT_ROOT
 from store.db import make_engine
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, fresh_pg_database
 from tests.harness import wait_until
 
 BIN = Path(sys.executable).parent
@@ -47,27 +46,20 @@ class Ordo:
                               capture_output=True, text=True, timeout=120)
 
 
-async def _pg_database() -> str:
-    name = f"ordo_e2e_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.fail(f"ORDO_TEST_PG_URL={PG_URL} is set but unreachable: {exc}")
-    finally:
-        await admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest_asyncio.fixture(scope="module", params=["sqlite", "postgresql"])
 async def ordo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                ) -> AsyncIterator[Ordo]:
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("ORDO_TEST_PG_URL is not set")
     var = tmp_path_factory.mktemp(f"ordo-{request.param}")
-    db_url = await _pg_database() if request.param == "postgresql" else \
-        f"sqlite+aiosqlite:///{var / 'ordo.db'}"
+    async with contextlib.AsyncExitStack() as stack:
+        db_url = await stack.enter_async_context(fresh_pg_database("ordo_e2e")) \
+            if request.param == "postgresql" else f"sqlite+aiosqlite:///{var / 'ordo.db'}"
+        async for value in _running(request, var, db_url):
+            yield value
+
+
+async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> AsyncIterator[Ordo]:
     temporal, ui, api, wms, car, pay = free_ports(6)
     env = {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": db_url,
            "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
@@ -103,11 +95,5 @@ async def ordo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             raise
         finally:
             await db.dispose()
-            if request.param == "postgresql":
-                admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-                async with admin.connect() as conn:
-                    name = db_url.rsplit("/", 1)[1]
-                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                await admin.dispose()
         assert proc.returncode == 130, log.read_text()[-2000:]
         assert not port_in_use(temporal), "Ctrl-C left the Temporal dev server running"

@@ -1,0 +1,59 @@
+"""`ordo up` as a new user runs it: demo orders to a settled state, and clear refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+from cli.processes import free_ports
+from config.settings import PROJECT_ROOT
+from tests.e2e.conftest import BIN
+
+
+def stack_env(var: Path, **extra: str) -> dict[str, str]:
+    temporal, ui, api, wms, car, pay = free_ports(6)
+    return {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": f"sqlite+aiosqlite:///{var}/o.db",
+            "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
+            "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
+            "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}",
+            **extra}
+
+
+def ordo_up(env: dict[str, str], *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "ordo"), "up", *args], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
+    env = stack_env(tmp_path)
+    run = ordo_up(env, "--demo-orders", "30", "--until-done", "--tracking-step", "0.1")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["orders"] == 30
+    assert summary["completed"] + summary["cancelled"] + summary["exception"] == 30
+    assert summary["completed"] >= 20  # the demo mix declines a few payments on purpose
+    again = ordo_up(env, "--demo-orders", "3", "--until-done", "--tracking-step", "0.1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resuming" in again.stdout
+
+
+def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = ordo_up(stack_env(tmp_path, ORDO_API_PORT=str(port)), "--demo-orders", "0", timeout=60)
+    assert run.returncode == 2
+    assert f"API needs port {port}" in run.stderr and "ORDO_API_PORT" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_failed_migration_says_what_to_check(tmp_path: Path) -> None:
+    env = stack_env(tmp_path, ORDO_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    run = ordo_up(env, "--demo-orders", "0", timeout=60)
+    assert run.returncode == 2
+    assert "could not migrate the database" in run.stderr and "ORDO_DATABASE_URL" in run.stderr
+    assert "Traceback" not in run.stderr
