@@ -68,6 +68,10 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    restarts: int = 0
 
 
 @dataclass
@@ -77,15 +81,23 @@ class Supervisor:
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None,
               cwd: Path | None = None) -> Child:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{name}.log"
-        log_file = log_path.open("ab")
-        proc = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
-        log_file.close()
-        child = Child(name, proc, log_path)
+        child = Child(name, self._spawn(name, argv, env or {}, cwd), self.log_dir / f"{name}.log",
+                      argv, env or {}, cwd)
         self.children.append(child)
         return child
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str],
+               cwd: Path | None) -> subprocess.Popen[bytes]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{name}.log").open("ab") as log_file:
+            return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd,
+                                    env={**os.environ, **env}, start_new_session=True)
+
+    def restart(self, child: Child) -> None:
+        """Workers, simulators and the API are stateless: a crashed one is started again,
+        and Temporal hands its unfinished work to the new process."""
+        child.restarts += 1
+        child.proc = self._spawn(child.name, child.argv, child.env, child.cwd)
 
     def dead(self) -> list[Child]:
         return [c for c in self.children if c.proc.poll() is not None]

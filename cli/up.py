@@ -35,6 +35,7 @@ from store.migrate import MigrationError, migrate
 
 DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
 SETTLED_NAMES = {s.value for s in SETTLED}
+MAX_RESTARTS = 5
 
 
 def _port(address: str) -> int:
@@ -211,8 +212,11 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
         with Live(console=console, refresh_per_second=2) as live:
             while True:
                 for child in sup.dead():
-                    raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}); its log "
-                                       f"({child.log_path}) ends:\n{sup.tail(child)}")
+                    if child.name == "temporal" or child.restarts >= MAX_RESTARTS:
+                        raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}); its log "
+                                           f"({child.log_path}) ends:\n{sup.tail(child)}")
+                    console.print(f"[yellow]{child.name} exited ({child.proc.returncode}); restarting it[/]")
+                    sup.restart(child)
                 ids = order_ids or None
                 counts = await order_store.counts_by_status(engine, ids)
                 elapsed = time.monotonic() - started

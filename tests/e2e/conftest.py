@@ -36,6 +36,15 @@ class Ordo:
     db: AsyncEngine
     temporal: Client
     log: Path
+    pid: int
+
+    def child_pid(self, pattern: str) -> int:
+        """The pid of one of `ordo up`'s child processes, by a piece of its command line."""
+        found = subprocess.run(["pgrep", "-P", str(self.pid), "-f", pattern],
+                               capture_output=True, text=True)
+        pids = found.stdout.split()
+        assert len(pids) == 1, f"{pattern!r}: {pids}"
+        return int(pids[0])
 
     async def carriers_admin(self) -> Any:
         async with httpx.AsyncClient() as http:
@@ -85,7 +94,7 @@ async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> As
     try:
         await wait_until(healthy, "ordo up to serve", within=90, interval=0.25)
         client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=pydantic_data_converter)
-        yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log)
+        yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log, pid=proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import signal
 import uuid
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,34 @@ async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, result.replay_failure
+
+
+async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Ordo) -> None:
+    tag = uuid.uuid4().hex[:6]
+    payloads = [order_payload(f"kill-{tag}-{i}", [("COKE-330-24", 1)]) for i in range(8)]
+    async with httpx.AsyncClient(timeout=30) as http:
+        replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
+    ids = [r.json()["order_id"] for r in replies]
+
+    async def some_in_flight() -> bool:
+        async with ordo.db.connect() as conn:
+            statuses = (await conn.execute(
+                select(t.orders.c.status).where(t.orders.c.order_id.in_(ids)))).all()
+        return any(s[0] != "received" for s in statuses)
+
+    await wait_until(some_in_flight, "orders to be in flight", within=60)
+    victim = ordo.child_pid("worker.py --queue orders")
+    os.kill(victim, signal.SIGKILL)
+    for order_id in ids:
+        body = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} after the kill",
+                                within=180)
+        assert body["status"] == "completed", body["workflow"]
+    assert ordo.child_pid("worker.py --queue orders") != victim  # the supervisor restarted it
+    async with httpx.AsyncClient() as http:
+        ledger = (await http.get(f"{ordo.env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+    mine = [k for k in ledger["trades"] if k in ids]
+    assert sorted(mine) == sorted(ids)  # one capture per order, none twice
+    assert len([a for a in ledger["auths"].values() if a["out_order_no"] in ids]) == len(ids)
+    waybills = (await ordo.carriers_admin())["waybills"].values()
+    assert sorted(w["orderId"] for w in waybills if w["orderId"].rsplit("-p", 1)[0] in ids) == \
+        sorted(f"{i}-p1" for i in ids)
