@@ -30,7 +30,7 @@ class PaymentActivities:
                   "sign_type": "HMAC-SHA256", "version": "1.0",
                   "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                   "biz_content": json.dumps(biz, ensure_ascii=False)}
-        params["sign"] = alipay.sign(params, self.settings.alipay_app_id)
+        params["sign"] = alipay.sign(params, self.settings.alipay_secret)
         resp = await self.http.post(f"{self.settings.payments_url}/gateway.do", data=params)
         resp.raise_for_status()
         body: dict[str, Any] = resp.json()[alipay.response_key(method)]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -31,6 +31,7 @@ from config.temporal import connect
 from domain.errors import FieldError, describe
 from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Address, Order, workflow_id_for
+from domain.wire import alipay
 from store import orders as order_store
 from store.db import make_engine
 from workflows.order import OrderWorkflow
@@ -197,6 +198,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     raise
                 log.warning("tracking.unknown_shipment", carrier=carrier, shipment_id=shipment_id)
         return JSONResponse({"return_code": "0000"})
+
+    @app.post("/v1/payments/alipay/notify", response_class=PlainTextResponse)
+    async def alipay_notify(request: Request) -> PlainTextResponse:
+        """Alipay-style async notification: verified, stored once, answered `success`
+        (anything else makes the gateway send it again)."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if not alipay.verify(form, settings.alipay_secret):
+            log.warning("payment.notify_rejected", reason="bad signature")
+            return PlainTextResponse("fail", status_code=400)
+        missing = [k for k in ("notify_id", "out_trade_no", "trade_status") if not form.get(k)]
+        if missing:
+            return PlainTextResponse(f"fail: missing {', '.join(missing)}", status_code=400)
+        new = await order_store.record_payment_notification(request.app.state.db, form)
+        log.info("payment.notified", order_id=form["out_trade_no"], status=form["trade_status"],
+                 duplicate=not new)
+        return PlainTextResponse("success")
 
     @app.get("/v1/orders")
     async def order_counts(request: Request) -> dict[str, Any]:

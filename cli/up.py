@@ -86,7 +86,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
             "ORDO_API_HOST": settings.api_host, "ORDO_API_PORT": str(settings.api_port),
             "ORDO_WMS_URL": settings.wms_url, "ORDO_CARRIERS_URL": settings.carriers_url,
-            "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_RULES_DIR": str(settings.rules_dir)}
+            "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_RULES_DIR": str(settings.rules_dir),
+            "ORDO_ALIPAY_SECRET": settings.alipay_secret}
 
 
 async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: float,
@@ -117,7 +118,8 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
     sup.start("temporal", argv)
     sim_env = {**settings_env(settings), "ORDO_SIM_FAILURE_RATE": str(sim_failure_rate),
                "ORDO_SIM_TRACKING_STEP_SECONDS": str(tracking_step),
-               "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers"}
+               "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers",
+               "ORDO_SIM_NOTIFY_URL": f"{settings.api_url}/v1/payments/alipay/notify"}
     for name, url in (("wms", settings.wms_url), ("carriers", settings.carriers_url),
                       ("payments", settings.payments_url)):
         sup.start(f"sim-{name}", [py, "-m", "uvicorn", f"simulators.{name}:app", "--host", "127.0.0.1",

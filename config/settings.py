@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     sf_partner_id: str = "ORDO"
     sf_checkword: str = "sf-demo-checkword"
     alipay_app_id: str = "2021000000000000"
+    alipay_secret: str = "alipay-demo-secret"
     carrier_push_secret: str = "carrier-demo-secret"
 
     http_timeout_seconds: float = 10.0

@@ -3,11 +3,17 @@ auth), void (unfreeze) and refund, each idempotent by its out_*_no, like the rea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
+import os
+import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 
 from config.settings import get_settings
@@ -17,9 +23,11 @@ from simulators.faults import Faults
 DECLINE_ABOVE = Decimal("50000")
 
 
-def create_app(faults: Faults | None = None) -> FastAPI:
+def create_app(faults: Faults | None = None, notify_url: str | None = None) -> FastAPI:
+    """`notify_url`: where to send Alipay-style async notifications after a capture
+    (empty: none; default `ORDO_SIM_NOTIFY_URL`)."""
     settings = get_settings()
-    secret = settings.alipay_app_id
+    secret = settings.alipay_secret
     app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)")
     faults = faults or Faults()
     auths: dict[str, dict[str, Any]] = {}     # out_request_no -> freeze
@@ -27,6 +35,25 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     unfreezes: dict[str, dict[str, Any]] = {}
     refunds: dict[str, dict[str, Any]] = {}
     ids = itertools.count(1)
+    notify_url = notify_url if notify_url is not None else os.environ.get("ORDO_SIM_NOTIFY_URL", "")
+    pending: set[asyncio.Task[None]] = set()
+
+    async def notify(out_trade_no: str, trade: dict[str, Any]) -> None:
+        """Like Alipay: a signed form POST, repeated until the merchant answers `success`."""
+        form = {"notify_time": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "notify_type": "trade_status_sync", "notify_id": uuid.uuid4().hex,
+                "app_id": settings.alipay_app_id, "charset": "utf-8", "version": "1.0",
+                "sign_type": "HMAC-SHA256", "trade_no": trade["trade_no"],
+                "out_trade_no": out_trade_no, "trade_status": trade["trade_status"],
+                "total_amount": trade["total_amount"]}
+        form["sign"] = alipay.sign(form, secret)
+        async with httpx.AsyncClient(timeout=5) as http:
+            for attempt in range(10):
+                with contextlib.suppress(httpx.HTTPError):
+                    r = await http.post(notify_url, data=form)
+                    if r.text.strip() == "success":
+                        return
+                await asyncio.sleep(0.2 * (attempt + 1))
 
     def answer(method: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {alipay.response_key(method): body}
@@ -67,6 +94,10 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                 trades[key] = {"trade_no": f"2026{next(ids):016d}", "total_amount": biz["total_amount"],
                                "trade_status": "TRADE_SUCCESS"}
                 auth["status"] = "CAPTURED"
+                if notify_url:
+                    task = asyncio.create_task(notify(key, trades[key]))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
             faults.maybe_fail("after")
             return answer(method, {**ok, "out_trade_no": key, **trades[key]})
         if method == "alipay.fund.auth.order.unfreeze":

@@ -88,7 +88,13 @@ async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None
                                    .order_by(t.shipments.c.shipment_id))
         decs = await conn.execute(select(t.decisions).where(t.decisions.c.order_id == order_id)
                                   .order_by(t.decisions.c.id))
+        pays = await conn.execute(
+            select(t.payment_notifications.c.trade_no, t.payment_notifications.c.trade_status,
+                   t.payment_notifications.c.total_amount, t.payment_notifications.c.created_at)
+            .where(t.payment_notifications.c.out_trade_no == order_id)
+            .order_by(t.payment_notifications.c.id))
         out = dict(row._mapping)
+        out["payment_notifications"] = [dict(p._mapping) for p in pays]
         out["shipments"] = [dict(s._mapping) for s in ships]
         out["decisions"] = [dict(d._mapping) for d in decs]
         return out
@@ -100,6 +106,19 @@ async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = No
         query = query.where(t.orders.c.order_id.in_(order_ids))
     async with engine.connect() as conn:
         return {r[0]: int(r[1]) for r in await conn.execute(query)}
+
+
+async def record_payment_notification(engine: AsyncEngine, form: dict[str, str]) -> bool:
+    """Idempotent by notify_id: gateways repeat notifications until acknowledged."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(t.payment_notifications.insert().values(
+                notify_id=form["notify_id"], out_trade_no=form["out_trade_no"],
+                trade_no=form.get("trade_no", ""), trade_status=form["trade_status"],
+                total_amount=form.get("total_amount") or "0", body=form))
+        return True
+    except IntegrityError:
+        return False
 
 
 async def add_dead_letter(engine: AsyncEngine, channel: str, body: str, errors: list[FieldError]) -> int:

@@ -130,6 +130,18 @@ decisions = Table(
     _now(),
 )
 
+payment_notifications = Table(
+    "payment_notifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notify_id", String(64), nullable=False, unique=True),
+    Column("out_trade_no", String(200), nullable=False, index=True),
+    Column("trade_no", String(64), nullable=False),
+    Column("trade_status", String(32), nullable=False),
+    Column("total_amount", Numeric(14, 2), nullable=False),
+    Column("body", JSON, nullable=False),
+    _now(),
+)
+
 dead_letters = Table(
     "dead_letters", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

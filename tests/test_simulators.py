@@ -23,7 +23,7 @@ ADDRESS = make_order("x").shipping_address
 
 async def test_authorise_and_capture_are_idempotent_even_when_answers_are_lost() -> None:
     faults = Faults(rate=0)
-    async with serve_app(payments.create_app(faults)) as url, httpx.AsyncClient() as http:
+    async with serve_app(payments.create_app(faults, notify_url="")) as url, httpx.AsyncClient() as http:
         pay = PaymentActivities(http, Settings(payments_url=url))
         req = PaymentRequest(order_id="o-1", amount=Decimal("118.00"), currency="CNY", payer_id="p")
         auth = await pay.authorise(req)

@@ -14,7 +14,9 @@ import httpx
 from sqlalchemy import func, select
 from temporalio.worker import Replayer
 
+from config.settings import Settings
 from domain.status import OrderStatus
+from domain.wire import alipay
 from store import tables as t
 from tests.e2e.conftest import Ordo
 from tests.factories import order_payload
@@ -58,6 +60,12 @@ async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo
         assert all(s["waybill_no"] for s in wf["shipments"])
         assert {d["ruleset"] for d in wf["decisions"]} >= {"priority", "split", "carriers"}
         assert body["order"]["shipping_address"]["phone"] == "13812345678"
+    async def notified() -> list[dict[str, Any]] | None:
+        notes = (await get_order(ordo, ids[0]))["record"]["payment_notifications"]
+        return notes or None
+
+    notes = await wait_until(notified, "the gateway's TRADE_SUCCESS notification", within=30)
+    assert [n["trade_status"] for n in notes] == ["TRADE_SUCCESS"]
     masked = await get_order(ordo, ids[0], role="viewer")
     assert masked["order"]["shipping_address"]["phone"] == "138****5678"
 
@@ -193,3 +201,21 @@ async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Or
     waybills = (await ordo.carriers_admin())["waybills"].values()
     assert sorted(w["orderId"] for w in waybills if w["orderId"].rsplit("-p", 1)[0] in ids) == \
         sorted(f"{i}-p1" for i in ids)
+
+
+async def test_payment_notifications_are_verified_and_stored_once(ordo: Ordo) -> None:
+    form = {"notify_id": uuid.uuid4().hex, "out_trade_no": f"shopify-n-{uuid.uuid4().hex[:6]}",
+            "trade_no": "2026000000000001", "trade_status": "TRADE_SUCCESS", "total_amount": "10.00",
+            "sign_type": "HMAC-SHA256"}
+    signed = {**form, "sign": alipay.sign(form, Settings().alipay_secret)}
+    forged = {**form, "sign": "0" * 64}
+    async with httpx.AsyncClient(timeout=10) as http:
+        url = f"{ordo.api}/v1/payments/alipay/notify"
+        bad = await http.post(url, data=forged)
+        first, again = await http.post(url, data=signed), await http.post(url, data=signed)
+    assert (bad.status_code, bad.text) == (400, "fail")
+    assert first.text == again.text == "success"
+    async with ordo.db.connect() as conn:
+        count = (await conn.execute(select(func.count()).where(
+            t.payment_notifications.c.notify_id == form["notify_id"]))).scalar_one()
+    assert count == 1

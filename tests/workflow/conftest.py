@@ -53,7 +53,8 @@ async def wf(tmp_path: Path) -> AsyncIterator[WorkflowStack]:
         wms_url = await stack.enter_async_context(serve_app(wms.create_app(Faults(0))))
         car_url = await stack.enter_async_context(
             serve_app(carriers.create_app(Faults(0), push_url="", step_seconds=0)))
-        pay_url = await stack.enter_async_context(serve_app(payments.create_app(Faults(0))))
+        pay_url = await stack.enter_async_context(
+            serve_app(payments.create_app(Faults(0), notify_url="")))
         settings = Settings(database_url=url, wms_url=wms_url, carriers_url=car_url,
                             payments_url=pay_url, rules_dir=PROJECT_ROOT / "rules")
         env = await WorkflowEnvironment.start_time_skipping(
