@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await request.app.state.temporal.client()
         body = {"order_id": order.order_id, "workflow_id": order.workflow_id,
                 "status_url": f"/v1/orders/{order.order_id}"}
+        if await order_store.exists(request.app.state.read_db, order.order_id):
+            # also catches redeliveries after Temporal's retention has forgotten the workflow
+            return JSONResponse(status_code=200, content={**body, "duplicate": True})
         try:
             await client.start_workflow(
                 OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,

@@ -11,7 +11,6 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -241,6 +240,3 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
     print(json.dumps(result), flush=True)  # the last line, for scripts
     return 0
 
-
-def catalogue_path() -> Path:
-    return DEMO_CATALOGUE

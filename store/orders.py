@@ -36,6 +36,12 @@ async def save_order(engine: AsyncEngine, order: Order) -> bool:
         return False
 
 
+async def exists(engine: AsyncEngine, order_id: str) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.execute(select(t.orders.c.order_id).where(t.orders.c.order_id == order_id))
+        return found.first() is not None
+
+
 async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
     values: dict[str, Any] = {"status": rec.status.value, "updated_at": func.now()}
     if rec.priority:

@@ -8,7 +8,6 @@ import contextlib
 import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 
-from config.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT
 from domain.model import Catalogue
 from store.catalog import import_catalogue
 from store.db import make_engine
@@ -77,10 +76,3 @@ async def prepare_database(url: str, catalogue: Catalogue | None = None) -> None
     finally:
         await engine.dispose()
 
-
-@dataclass
-class Stack:
-    settings: Settings
-    wms_url: str
-    carriers_url: str
-    payments_url: str
