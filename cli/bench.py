@@ -54,10 +54,11 @@ def _order(tag: str, i: int) -> dict[str, Any]:
             "total": str(PRICE)}
 
 
-async def _run_ordo(settings: Settings, client: Client, n: int, progress: Progress) -> dict[str, Any]:
+async def _run_ordo(settings: Settings, client: Client, n: int, progress: Progress,
+                    label: str = "") -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     payloads = [_order(tag, i) for i in range(n)]
-    task = progress.add_task("Ordo orders", total=n)
+    task = progress.add_task(label or "Ordo orders", total=n, visible=bool(label))
     sem = asyncio.Semaphore(32)
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=60) as http:
@@ -84,9 +85,11 @@ async def _run_ordo(settings: Settings, client: Client, n: int, progress: Progre
     elapsed = time.perf_counter() - started
     latencies, steps = await _latencies(client, list(ids))
     return {"orders": n, "seconds": round(elapsed, 2), "orders_per_s": round(n / elapsed, 2),
-            "steps_per_order": steps, "latency_ms": {
-                "p50": round(_percentile(latencies, 50), 1), "p95": round(_percentile(latencies, 95), 1),
-                "p99": round(_percentile(latencies, 99), 1)}}
+            "steps_per_order": steps, "latency_ms": _summary(latencies), "raw_latencies": latencies}
+
+
+def _summary(latencies: list[float]) -> dict[str, float]:
+    return {f"p{q}": round(_percentile(latencies, q), 1) for q in (50, 95, 99)}
 
 
 async def _latencies(client: Client, ids: list[str]) -> tuple[list[float], int]:
@@ -149,20 +152,28 @@ async def run_bench(orders: int, out_dir: Path, console: Console) -> dict[str, A
             await start_stack(sup, settings, sim_failure_rate=0.0, tracking_step=0.0, persist=False)
         client = await connect(settings)
         with Progress(console=console) as progress:
-            warm = await _run_ordo(settings, client, min(10, orders), progress)
-            ordo = await _run_ordo(settings, client, orders, progress)
-            baseline = await _run_baseline(client, orders, warm["steps_per_order"], progress)
+            await _run_ordo(settings, client, min(10, orders), progress, "warm-up")
+            one_by_one: list[float] = []
+            for _ in range(20):  # latency without queueing: one order at a time
+                one_by_one += (await _run_ordo(settings, client, 1, progress))["raw_latencies"]
+            ordo = await _run_ordo(settings, client, orders, progress, f"Ordo, {orders} orders at once")
+            baseline = await _run_baseline(client, orders, ordo["steps_per_order"], progress)
     finally:
         sup.stop()
+    ordo.pop("raw_latencies")
     result = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "ordo": ordo, "baseline": baseline,
+              "latency_one_at_a_time_ms": _summary(one_by_one),
               "ratio": round(ordo["orders_per_s"] / baseline["orders_per_s"], 3)}
     (out_dir / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     table = Table(title=f"ordo bench --orders {orders}")
-    for col in ("run", "orders/s", "seconds", "steps/order", "intake→waybill p50/p95/p99 ms"):
+    for col in ("run", "orders/s", "seconds", "steps/order", "intake→waybill ms p50/p95/p99"):
         table.add_column(col)
     lat = ordo["latency_ms"]
     table.add_row("Ordo", str(ordo["orders_per_s"]), str(ordo["seconds"]), str(ordo["steps_per_order"]),
                   f"{lat['p50']} / {lat['p95']} / {lat['p99']}")
+    light = result["latency_one_at_a_time_ms"]
+    table.add_row("Ordo, one order at a time", "", "", "",
+                  f"{light['p50']} / {light['p95']} / {light['p99']}")
     table.add_row("baseline", str(baseline["orders_per_s"]), str(baseline["seconds"]),
                   str(ordo["steps_per_order"]), "")
     console.print(table)
