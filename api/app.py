@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -38,6 +39,14 @@ from workflows.order import OrderWorkflow
 
 log = structlog.get_logger()
 MAX_BODY = 1_000_000
+QUERY_TIMEOUT = timedelta(seconds=3)
+UPDATE_TIMEOUT = timedelta(seconds=20)
+
+
+def _timed_out(exc: RPCError) -> bool:
+    """A client-side rpc_timeout surfaces as DEADLINE_EXCEEDED or CANCELLED, 'Timeout expired'."""
+    return exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or \
+        "timeout" in exc.message.lower()
 
 
 class _Temporal:
@@ -129,32 +138,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The order, its live workflow state (status, shipments, decisions) and history."""
         row = await order_store.get_order(request.app.state.read_db, order_id)
         live: dict[str, Any] | None = None
+        unanswered = False
         client = await request.app.state.temporal.client()
         try:
             state: OrderState = await client.get_workflow_handle(workflow_id_for(order_id)).query(
-                OrderWorkflow.status)
+                OrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
             live = state.model_dump(mode="json")
         except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
+            # NOT_FOUND: retention has passed; DEADLINE_EXCEEDED: no orders worker is polling
+            # right now (a query needs one). Either way the stored record still answers.
+            unanswered = _timed_out(exc)
+            if exc.status != RPCStatusCode.NOT_FOUND and not unanswered:
                 raise
-        if row is None and live is None:
+            log.warning("order.query_unavailable", order_id=order_id, reason=exc.message)
+        if row is None and live is None and not unanswered:
             return problem(404, f"no order '{order_id}'; order ids look like <channel>-<external id>")
         stored = json.loads(json.dumps(row, default=str)) if row else {}
         payload = stored.pop("payload", None)
         body = {"order_id": order_id, "workflow_id": workflow_id_for(order_id),
-                "status": (live or stored).get("status"), "order": payload, "record": stored,
-                "workflow": live}
+                "status": (live or stored).get("status", "received"), "order": payload,
+                "record": stored, "workflow": live, "live": live is not None}
         return JSONResponse(for_role(x_ordo_role, body))
 
     async def _update(request: Request, order_id: str, name: str, arg: Any) -> JSONResponse:
         client = await request.app.state.temporal.client()
         handle = client.get_workflow_handle(workflow_id_for(order_id))
         try:
-            result = await handle.execute_update(name, arg)
+            result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
         except WorkflowUpdateFailedError as exc:
             reason = getattr(exc.cause, "message", None) or str(exc)
             return problem(409, reason, order_id=order_id, action=name)
         except RPCError as exc:
+            if _timed_out(exc):
+                return problem(503, f"no orders worker answered within {UPDATE_TIMEOUT.seconds}s; "
+                               "check `worker.py --queue orders` is running, then retry")
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             row = await order_store.get_order(request.app.state.db, order_id)
