@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +37,7 @@ from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 log = structlog.get_logger()
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -106,6 +109,11 @@ async def serve(names: Sequence[str], settings: Settings) -> None:
             log.info("worker.started", queues=list(names))
             await stop.wait()
             log.info("worker.stopping", queues=list(names))
+            # A graceful shutdown talks to Temporal; if Temporal is gone too it would wait
+            # forever, so the process ends itself after a grace period.
+            watchdog = threading.Timer(SHUTDOWN_GRACE_SECONDS, os._exit, (0,))
+            watchdog.daemon = True
+            watchdog.start()
 
 
 def main() -> None:

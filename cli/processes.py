@@ -4,6 +4,7 @@ failure says what is wrong and how to fix it, never a bare traceback."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -13,6 +14,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `ordo up` itself dies (even by SIGKILL), so no
+    Temporal server or worker is left running without its supervisor."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class StartupError(Exception):
@@ -91,7 +100,8 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{name}.log").open("ab") as log_file:
             return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd,
-                                    env={**os.environ, **env}, start_new_session=True)
+                                    env={**os.environ, **env}, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
 
     def restart(self, child: Child) -> None:
         """Workers, simulators and the API are stateless: a crashed one is started again,

@@ -8,9 +8,10 @@ import socket
 import subprocess
 from pathlib import Path
 
-from cli.processes import free_ports
+from cli.processes import free_ports, port_in_use
 from config.settings import PROJECT_ROOT
 from tests.e2e.conftest import BIN
+from tests.harness import wait_until
 
 
 def stack_env(var: Path, **extra: str) -> dict[str, str]:
@@ -57,3 +58,33 @@ def test_a_failed_migration_says_what_to_check(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "could not migrate the database" in run.stderr and "ORDO_DATABASE_URL" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+async def test_children_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
+    env = stack_env(tmp_path)
+    proc = subprocess.Popen([str(BIN / "ordo"), "up", "--demo-orders", "0"], env=env, cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api_port = int(env["ORDO_API_PORT"])
+    temporal_port = int(env["ORDO_TEMPORAL_ADDRESS"].rsplit(":", 1)[1])
+    try:
+        await wait_until(lambda: _bound(api_port), "the API to listen", within=90, interval=0.25)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        pids = [int(p) for p in children.stdout.split()]
+        assert len(pids) == 9  # Temporal, 3 simulators, API, 4 workers
+    finally:
+        proc.kill()  # SIGKILL: no chance to clean up by itself
+        proc.wait()
+    await wait_until(lambda: _free(temporal_port, api_port), "ports to be released", within=30, interval=0.2)
+    await wait_until(lambda: _all_gone(pids), "every child to exit", within=30, interval=0.2)
+
+
+async def _bound(port: int) -> bool:
+    return port_in_use(port)
+
+
+async def _all_gone(pids: list[int]) -> bool:
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+async def _free(*ports: int) -> bool:
+    return not any(port_in_use(p) for p in ports)
