@@ -28,7 +28,7 @@ from config.settings import PROJECT_ROOT, Settings
 from config.temporal import connect
 from domain.status import SETTLED
 from store import orders as order_store
-from store.catalog import products_by_sku
+from store.catalog import all_products, products_by_sku
 from store.db import make_engine
 from store.migrate import MigrationError, migrate
 
@@ -189,7 +189,7 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
         if demo_count:
             engine = make_engine(settings.effective_database_url)
             async with engine.connect() as conn:
-                products = list((await products_by_sku(conn, _all_skus())).values())
+                products = await all_products(conn)
             await engine.dispose()
             tag = datetime.now(UTC).strftime("demo%Y%m%d%H%M%S")
             with console.status(f"submitting {demo_count} demo orders..."):
@@ -199,11 +199,6 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
         with console.status("stopping every process..."):
             sup.stop()
 
-
-def _all_skus() -> list[str]:
-    import yaml
-    data = yaml.safe_load(DEMO_CATALOGUE.read_text(encoding="utf-8"))
-    return [p["sku"] for p in data["products"]]
 
 
 async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], until_done: bool,

@@ -68,6 +68,11 @@ async def products_by_sku(conn: AsyncConnection, skus: Iterable[str]) -> dict[st
     return {r.sku: Product.model_validate(dict(r._mapping)) for r in rows}
 
 
+async def all_products(conn: AsyncConnection) -> list[Product]:
+    rows = await conn.execute(select(t.products).order_by(t.products.c.sku))
+    return [Product.model_validate(dict(r._mapping)) for r in rows]
+
+
 async def all_warehouses(conn: AsyncConnection) -> list[Warehouse]:
     rows = await conn.execute(select(t.warehouses).order_by(t.warehouses.c.code))
     return [Warehouse.model_validate(dict(r._mapping)) for r in rows]

@@ -393,6 +393,7 @@ class OrderWorkflow:
         assert self.order is not None
         results: dict[str, ShipmentResult] = {}
         pending = list(shipments)
+        first_id = {s.shipment_id: s.shipment_id for s in shipments}  # reship id -> parcel id
         generation = 1
         while pending:
             for s in pending:
@@ -418,9 +419,9 @@ class OrderWorkflow:
             for r in failed:
                 kind = "shipment_lost" if r.status == ShipmentStatus.LOST else "carrier_rejected"
                 await self._route_exception(kind, generation - 1, f"{r.shipment_id}: {r.reason}")
-                base = by_id[r.shipment_id].shipment_id.split("-g")[0]
-                pending.append(by_id[r.shipment_id].model_copy(
-                    update={"shipment_id": f"{base}-g{generation}"}))
+                new_id = f"{first_id[r.shipment_id]}-g{generation}"
+                first_id[new_id] = first_id[r.shipment_id]
+                pending.append(by_id[r.shipment_id].model_copy(update={"shipment_id": new_id}))
         return list(results.values())
 
     async def _await_children(self) -> dict[str, ShipmentResult]:
