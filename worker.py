@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 
 from activities.carriers import CarrierActivities
 from activities.payments import PaymentActivities
+from activities.rule_log import log_changes
 from activities.store import StoreActivities
 from activities.wms import WmsActivities
 from config import queues
@@ -53,11 +54,22 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
     rules = RuleEngine(settings.rules_dir)
     try:
+        await _log_rules_in_force(db, rules)
         yield Resources(db=db, http=http, rules=rules)
     finally:
         rules.close()
         await http.aclose()
         await db.dispose()
+
+
+async def _log_rules_in_force(db: AsyncEngine, rules: RuleEngine) -> None:
+    """The versions this worker starts with go to the rule-change log (if they are new)."""
+    changes = rules.take_changes()
+    try:
+        await log_changes(db, changes)
+    except Exception as exc:  # the first decision writes them instead
+        rules.requeue(changes)
+        log.warning("rules.log_deferred", error=str(exc))
 
 
 def build_workers(client: Client, names: Sequence[str], res: Resources, settings: Settings) -> list[Worker]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities.errors import INVALID_ORDER, business_failure
+from activities.rule_log import log_changes
 from domain.errors import FieldError
 from domain.facts import line_facts, order_facts
 from domain.messages import (
@@ -33,7 +34,7 @@ from domain.messages import (
 from domain.rating import quote
 from domain.sourcing import plan_sourcing
 from rules.engine import RuleEngine
-from store import catalog, inventory, orders
+from store import catalog, decisions, inventory, orders
 
 
 class StoreActivities:
@@ -62,8 +63,18 @@ class StoreActivities:
     @activity.defn(name="decide")
     async def decide(self, req: DecisionRequest) -> Decision:
         decision = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
-        await orders.record_decision(self.db, req.order_id, req.key, decision)
+        await self.log_rule_changes()
+        await decisions.record_decision(self.db, req.order_id, req.key, decision)
         return decision
+
+    async def log_rule_changes(self) -> int:
+        """Versions that went live since the last call go to the rule-change log."""
+        changes = self.rules.take_changes()
+        try:
+            return await log_changes(self.db, changes)
+        except Exception:
+            self.rules.requeue(changes)  # written by the next decision instead
+            raise
 
     @activity.defn(name="reserve_stock")
     async def reserve_stock(self, req: ReserveRequest) -> ReserveResult:

@@ -33,6 +33,7 @@ from domain.errors import FieldError, describe
 from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Address, Order, workflow_id_for
 from domain.wire import alipay
+from store import decisions as decision_store
 from store import orders as order_store
 from store.db import make_engine
 from workflows.order import OrderWorkflow
@@ -239,6 +240,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def order_counts(request: Request) -> dict[str, Any]:
         """Orders by status, for dashboards."""
         return {"by_status": await order_store.counts_by_status(request.app.state.read_db)}
+
+    @app.get("/v1/rules/versions")
+    async def rule_versions(request: Request, ruleset: str | None = None, limit: int = 100,
+                            content: bool = False) -> dict[str, Any]:
+        """The append-only rule-change log, newest first: each rule set version that went
+        live, who loaded it, when, and what changed. `content=true` adds the rule text."""
+        rows = await decision_store.list_versions(request.app.state.read_db, ruleset,
+                                                  max(1, min(limit, 1000)))
+        return {"versions": [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()
+             if k != "id" and (content or k != "content")} for row in rows]}
 
     return app
 

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.catalogue import CatalogueFileError, import_file
 from cli.processes import StartupError
+from cli.rules import rules_app
 from config.settings import get_settings
 from store.migrate import MigrationError, migrate
 
@@ -19,6 +20,7 @@ catalog_app = typer.Typer(help="Products, warehouses, stock and carriers.", no_a
 db_app = typer.Typer(help="The OMS database.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
+app.add_typer(rules_app, name="rules")
 console = Console()
 err = Console(stderr=True)
 

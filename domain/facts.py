@@ -47,4 +47,9 @@ def order_facts(order: Order, lines: list[LineFacts]) -> dict[str, Any]:
         "region": region_of(province),
         "remote_area": is_remote(province),
         "payment_method": order.payment.method,
+        "lines": [
+            {"sku": ln.sku, "quantity": ln.quantity, "weight_g": ln.weight_g,
+             "temperature": str(ln.temperature), "hazmat": ln.hazmat, "oversize": ln.oversize}
+            for ln in lines
+        ],
     }

@@ -22,6 +22,8 @@ class Decision(BaseModel):
     facts: dict[str, Any]
     outcome: dict[str, Any]
     step: str = ""
+    decided_at: datetime | None = None  # the instant effective dates were judged at
+    evaluator: str = "durable_rules"  # or "reference" for a fact beyond the engine's limits
 
 
 class LineFacts(BaseModel):
@@ -98,6 +100,8 @@ class ShipmentInput(BaseModel):
     parent_workflow_id: str
     source_platform: str
     transit_grace_days: int = 3
+    customer_tier: str = "regular"
+    total_minor: int = 0
 
 
 class Quote(BaseModel):

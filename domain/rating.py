@@ -42,11 +42,14 @@ def quote(carrier: Carrier, shipment: Shipment, origin: str, destination: str) -
 
 
 def choose(quotes: list[Quote], outcome: dict[str, Any], exclude: set[str]) -> Quote | None:
-    """Strategy `cheapest`, `fastest`, or `balanced` (fee + days x `day_value`)."""
+    """Strategy `cheapest`, `fastest`, or `balanced` (fee + days x `day_value`); carriers in
+    `exclude_carriers` are passed over unless no other eligible carrier is left."""
     strategy = outcome.get("strategy", "cheapest")
     day_value = Decimal(str(outcome.get("day_value", 5)))
     banned = set(outcome.get("exclude_carriers", [])) | exclude
     eligible = [q for q in quotes if q.eligible and q.carrier not in banned]
+    if not eligible:  # the rules' exclusions are a preference; refusals are not
+        eligible = [q for q in quotes if q.eligible and q.carrier not in exclude]
     if strategy == "fastest":
         eligible.sort(key=lambda q: (q.transit_days, q.fee, q.carrier))
     elif strategy == "balanced":

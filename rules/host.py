@@ -1,4 +1,4 @@
-"""The process that runs durable_rules, one JSON request per line on stdin.
+"""The process that runs durable_rules, one JSON request (a batch of facts) per line on stdin.
 
 The engine's C core has crashed whole processes on some call sequences and is not
 thread-safe, so it lives here, away from the worker: a crash costs one retried
@@ -42,16 +42,18 @@ def serve(stdin: Any = sys.stdin, stdout: Any = sys.stdout) -> None:
             if name not in registered:
                 host.set_rulesets({name: request["definition"]})
                 registered.add(name)
-            sid += 1
-            host.fired = []
-            host.assert_fact(name, {**request["fact"], "sid": str(sid)})
-            host.delete_state(name, str(sid))
-            reply: dict[str, Any] = {"fired": host.fired}
+            fired: list[list[str]] = []
+            for fact in request["facts"]:
+                sid += 1
+                host.fired = []
+                host.assert_fact(name, {**fact, "sid": str(sid)})
+                host.delete_state(name, str(sid))
+                fired.append(host.fired)
+            reply: dict[str, Any] = {"fired": fired}
         except Exception as exc:  # the caller turns this into a rules error
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         stdout.write(json.dumps(reply) + "\n")
         stdout.flush()
-
 
 if __name__ == "__main__":
     serve()

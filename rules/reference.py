@@ -1,5 +1,6 @@
 """A plain-Python evaluator of the rule format: the oracle the durable_rules path is tested
-against, and the way `explain` finds the first condition that failed."""
+against, the way `explain` finds the first condition that failed, and the fallback for a
+fact too large for the engine (more than its 255 properties)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,24 @@ from typing import Any
 from rules.format import Condition, Rule, RuleFile
 
 
+def _line_dicts(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = facts.get("lines")
+    return [ln for ln in lines if isinstance(ln, dict)] if isinstance(lines, list) else []
+
+
 def holds(cond: Condition, facts: dict[str, Any]) -> bool:
-    if cond.any is not None:
-        return any(holds(c, facts) for c in cond.any)
+    grouped = cond.group()
+    if grouped is not None:
+        name, members = grouped
+        if name == "any":
+            return any(holds(c, facts) for c in members)
+        if name == "all":
+            return all(holds(c, facts) for c in members)
+        lines = _line_dicts(facts)
+        matching = (all(holds(c, ln) for c in members) for ln in lines)
+        if name == "any_line":
+            return any(matching)
+        return bool(lines) and all(matching)  # all_lines needs at least one line
     assert cond.fact is not None
     op = cond.operator()
     expected = cond.value_of(op or "")
@@ -22,13 +38,13 @@ def holds(cond: Condition, facts: dict[str, Any]) -> bool:
     if not present:
         return False
     if op == "eq":
-        return bool(value == expected)
+        return _same(value, expected)
     if op == "ne":
-        return bool(value != expected)
+        return not _same(value, expected)
     if op == "in":
-        return value in expected
+        return any(_same(value, v) for v in expected)
     if op == "not_in":
-        return value not in expected
+        return not any(_same(value, v) for v in expected)
     if op == "matches":
         return isinstance(value, str) and re.fullmatch(expected, value) is not None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -39,12 +55,22 @@ def holds(cond: Condition, facts: dict[str, Any]) -> bool:
     )
 
 
-def first_failed(rule: Rule, facts: dict[str, Any]) -> Condition | None:
+def _same(value: Any, expected: Any) -> bool:
+    """Equality as the engine sees it: `true` is not `1`."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    return bool(value == expected)
+
+
+def first_failed(rule: Rule, facts: dict[str, Any], now: int) -> str | None:
+    """The first reason the rule did not fire, in words; None when it fires."""
+    if not rule.effective_at(now):
+        return f"not in effect (effective {rule.effective_from or '-'} to {rule.effective_until or '-'})"
     for cond in rule.when:
         if not holds(cond, facts):
-            return cond
+            return cond.text()
     return None
 
 
-def fired_rules(rule_file: RuleFile, facts: dict[str, Any]) -> list[str]:
-    return [r.id for r in rule_file.ordered() if first_failed(r, facts) is None]
+def fired_rules(rule_file: RuleFile, facts: dict[str, Any], now: int) -> list[str]:
+    return [r.id for r in rule_file.ordered() if first_failed(r, facts, now) is None]

@@ -1,4 +1,4 @@
-"""Orders, shipments, the decision log and the dead-letter table: the OMS's read model."""
+"""Orders, shipments and the dead-letter table: the OMS's read model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import FieldError
-from domain.messages import Decision, ShipmentRecord, StatusRecord
+from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
 from domain.status import OrderStatus
 from store import tables as t
@@ -72,17 +72,6 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
             .values(**values, updated_at=func.now()))
         if changed.rowcount == 0:
             await conn.execute(t.shipments.insert().values(shipment_id=s.shipment_id, **values))
-
-
-async def record_decision(engine: AsyncEngine, order_id: str, key: str, d: Decision) -> None:
-    """Unique key from the workflow, so a retried activity does not log a decision twice."""
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(t.decisions.insert().values(
-                key=key, order_id=order_id, step=d.step, ruleset=d.ruleset, version=d.version,
-                fired=d.fired, facts=d.facts, outcome=d.outcome))
-    except IntegrityError:
-        pass
 
 
 async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None:

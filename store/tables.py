@@ -127,7 +127,24 @@ decisions = Table(
     Column("fired", JSON, nullable=False),
     Column("facts", JSON, nullable=False),
     Column("outcome", JSON, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("evaluator", String(16), nullable=True),
     _now(),
+)
+
+rule_versions = Table(
+    "rule_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ruleset", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("previous_version", String(32), nullable=True),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("content", JSON, nullable=False),
+    UniqueConstraint("ruleset", "seq", name="uq_rule_versions_ruleset_seq"),
 )
 
 payment_notifications = Table(

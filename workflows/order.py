@@ -218,6 +218,7 @@ class OrderWorkflow:
                  "customer_tier": base.get("customer_tier", "regular"),
                  "lane": self.state.priority or "standard",
                  "total_minor": base.get("total_minor", 0), **extra}
+        facts.update({k: base[k] for k in ("channel", "payment_method", "remote_area") if k in base})
         decision = await self._decide("exceptions", facts, f"exception:{kind}")
         outcome = decision.outcome
         action = outcome.get("action", "hold")
@@ -270,6 +271,9 @@ class OrderWorkflow:
         self.state.ship_by = workflow.now() + timedelta(hours=float(priority.outcome.get("sla_hours", 48)))
         workflow.upsert_search_attributes([sa.PRIORITY.value_set(self.state.priority)])
         await self._set_status(OrderStatus.PRIORITISED)
+        if review := str(priority.outcome.get("review") or ""):
+            await self._route_exception("fraud_review", 1, f"fraud review: {review}")
+            self.state.exception_type = ""
         sla = asyncio.create_task(self._watch_sla())
 
         allocations = await self._reserve()
@@ -393,6 +397,7 @@ class OrderWorkflow:
         assert self.order is not None
         results: dict[str, ShipmentResult] = {}
         pending = list(shipments)
+        facts = self.validated.facts if self.validated else {}
         first_id = {s.shipment_id: s.shipment_id for s in shipments}  # reship id -> parcel id
         generation = 1
         while pending:
@@ -403,7 +408,9 @@ class OrderWorkflow:
                     ShipmentInput(shipment=s, address=self.order.shipping_address,
                                   lane=self.state.priority,
                                   parent_workflow_id=workflow.info().workflow_id,
-                                  source_platform=self.order.channel),
+                                  source_platform=self.order.channel,
+                                  customer_tier=self.order.customer.tier.value,
+                                  total_minor=int(facts.get("total_minor", 0))),
                     id=child_id, task_queue=queues.ORDERS,
                 )
             done = await self._await_children()

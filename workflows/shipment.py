@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.store import StoreActivities
     from activities.wms import WmsActivities
     from config import queues
-    from domain.geo import is_remote
+    from domain.geo import is_remote, region_of
     from domain.messages import (
         AddressChange,
         CancelWaybillRequest,
@@ -139,14 +139,17 @@ class ShipmentWorkflow:
             StoreActivities.quote_carriers,
             QuoteRequest(shipment=s, destination_province=inp.address.province), **LOCAL)
         facts = {"lane": inp.lane, "service": s.service, "province": inp.address.province,
-                 "remote_area": is_remote(inp.address.province), "weight_g": s.weight_g}
+                 "region": region_of(inp.address.province), "remote_area": is_remote(inp.address.province),
+                 "weight_g": s.weight_g, "hazmat": s.service == "hazmat",
+                 "temperature": s.temperature.value, "customer_tier": inp.customer_tier,
+                 "total_minor": inp.total_minor,
+                 "quotes": [q.model_dump(mode="json") for q in quotes.quotes]}
         decision = await workflow.execute_local_activity_method(
             StoreActivities.decide,
             DecisionRequest(order_id=s.order_id, key=f"{s.shipment_id}:carriers", ruleset="carriers",
                             facts=facts, step=f"carrier:{s.shipment_id}"),
             **LOCAL,
         )
-        decision.outcome["quotes"] = [q.model_dump(mode="json") for q in quotes.quotes]
         refused: set[str] = set()
         while (chosen := choose(quotes.quotes, decision.outcome, refused)) is not None:
             address = self.address_override.address if self.address_override else inp.address

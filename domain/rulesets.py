@@ -1,0 +1,151 @@
+"""What each rule set may look at and what it may answer: the contract between rule files
+and the code that acts on their outcomes.
+
+`ordo rules check` uses it to catch a misspelt fact, a value of the wrong type or an
+outcome key the workflow would silently ignore, before a file goes live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.geo import REGIONS, normalise_province
+
+FactType = Literal["int", "str", "bool", "list"]
+
+TIERS = ("regular", "silver", "gold", "platinum")
+TEMPERATURES = ("ambient", "chilled", "frozen")
+LANES = ("express", "standard", "economy")
+PAYMENT_METHODS = ("alipay", "wechat", "card", "cod")
+SERVICES = ("standard", "cold_chain", "hazmat", "freight")
+EXCEPTION_TYPES = (
+    "out_of_stock", "payment_declined", "invalid_address", "carrier_rejected", "invalid_order",
+    "sla_breach", "shipment_lost", "capture_failed", "fraud_review",
+)
+PROVINCES = tuple(p for ps in REGIONS.values() for p in ps)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: FactType
+    description: str
+    values: tuple[str, ...] = ()
+
+    def normalise(self, value: object) -> object:
+        """Provinces may be written `浙江省` or `浙江` in a rule; facts carry the short form."""
+        if self.name == "province" and isinstance(value, str):
+            return normalise_province(value)
+        return value
+
+
+def _facts(*specs: FactSpec) -> dict[str, FactSpec]:
+    return {s.name: s for s in specs}
+
+
+LINE_FACTS = _facts(
+    FactSpec("sku", "str", "the product's SKU"),
+    FactSpec("quantity", "int", "units ordered on the line"),
+    FactSpec("weight_g", "int", "weight of the whole line in grams"),
+    FactSpec("temperature", "str", "storage temperature", TEMPERATURES),
+    FactSpec("hazmat", "bool", "dangerous goods (batteries, aerosols, spirits)"),
+    FactSpec("oversize", "bool", "too big for a parcel; goes by freight"),
+)
+
+ORDER_FACTS = _facts(
+    FactSpec("channel", "str", "sales channel the order came from (taobao, tmall, jd, shopify, pos, ...)"),
+    FactSpec("customer_tier", "str", "membership tier", TIERS),
+    FactSpec("currency", "str", "ISO currency code"),
+    FactSpec("total_minor", "int", "order total in fen (minor units): 100 = 1 yuan"),
+    FactSpec("line_count", "int", "number of order lines"),
+    FactSpec("item_count", "int", "units across all lines"),
+    FactSpec("weight_g", "int", "total weight in grams"),
+    FactSpec("has_cold_chain", "bool", "some line is chilled or frozen"),
+    FactSpec("has_frozen", "bool", "some line is frozen"),
+    FactSpec("has_hazmat", "bool", "some line is dangerous goods"),
+    FactSpec("has_oversize", "bool", "some line goes by freight"),
+    FactSpec("province", "str", "destination province (short form: 浙江, 新疆)", PROVINCES),
+    FactSpec("region", "str", "destination logistics region", tuple(REGIONS)),
+    FactSpec("remote_area", "bool", "destination is Xinjiang, Tibet or Qinghai"),
+    FactSpec("payment_method", "str", "how the customer pays", PAYMENT_METHODS),
+    FactSpec("lines", "list", "the order lines; use any_line / all_lines to look inside"),
+)
+
+PARCEL_FACTS = _facts(
+    FactSpec("lane", "str", "the order's lane from the priority rules", LANES),
+    FactSpec("service", "str", "what the parcel needs from a carrier", SERVICES),
+    FactSpec("province", "str", "destination province", PROVINCES),
+    FactSpec("region", "str", "destination logistics region", tuple(REGIONS)),
+    FactSpec("remote_area", "bool", "destination is Xinjiang, Tibet or Qinghai"),
+    FactSpec("weight_g", "int", "parcel weight in grams"),
+    FactSpec("hazmat", "bool", "parcel holds dangerous goods"),
+    FactSpec("temperature", "str", "parcel temperature", TEMPERATURES),
+    FactSpec("customer_tier", "str", "membership tier", TIERS),
+    FactSpec("total_minor", "int", "order total in fen"),
+    FactSpec("quotes", "list", "every carrier quote considered (recorded, not matched on)"),
+)
+
+EXCEPTION_FACTS = _facts(
+    FactSpec("exception_type", "str", "what went wrong", EXCEPTION_TYPES),
+    FactSpec("attempt", "int", "1 on the first failure of that step, 2 on the next, ..."),
+    FactSpec("customer_tier", "str", "membership tier", TIERS),
+    FactSpec("lane", "str", "the order's lane", LANES),
+    FactSpec("total_minor", "int", "order total in fen"),
+    FactSpec("partial_available", "bool", "some of the order could ship now (out_of_stock only)"),
+    FactSpec("channel", "str", "sales channel"),
+    FactSpec("payment_method", "str", "how the customer pays", PAYMENT_METHODS),
+    FactSpec("remote_area", "bool", "destination is Xinjiang, Tibet or Qinghai"),
+    FactSpec("amount_minor", "int", "what the declined payment asked for, in fen (payment_declined)"),
+)
+
+
+class _Outcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PriorityOutcome(_Outcome):
+    lane: Literal["express", "standard", "economy"]
+    sla_hours: int = Field(gt=0, le=24 * 30)
+    review: str = Field("", description="non-empty: hold the order for a fraud review, with this reason")
+
+
+class SplitOutcome(_Outcome):
+    separate_cold_chain: bool
+    separate_hazmat: bool
+    oversize_by_freight: bool
+    max_parcel_weight_g: int = Field(gt=0, le=1_000_000)
+
+
+class CarrierOutcome(_Outcome):
+    strategy: Literal["cheapest", "fastest", "balanced"]
+    day_value: int = Field(ge=0, le=10_000, description="yuan one transit day is worth (balanced)")
+    exclude_carriers: list[str] = []
+
+
+class ExceptionOutcome(_Outcome):
+    action: Literal["retry_later", "hold", "ship_available", "cancel", "escalate"]
+    delay_minutes: int = Field(30, gt=0, le=7 * 24 * 60)
+    reason: str
+
+
+@dataclass(frozen=True)
+class RulesetSpec:
+    name: str
+    facts: dict[str, FactSpec]
+    outcome: type[_Outcome]
+    purpose: str
+
+
+RULESETS: dict[str, RulesetSpec] = {
+    spec.name: spec for spec in (
+        RulesetSpec("priority", ORDER_FACTS, PriorityOutcome,
+                    "lane, ship-by hours and fraud review of a new order"),
+        RulesetSpec("split", ORDER_FACTS, SplitOutcome, "how reserved stock is cut into parcels"),
+        RulesetSpec("carriers", PARCEL_FACTS, CarrierOutcome,
+                    "how a parcel's carrier is chosen among eligible quotes"),
+        RulesetSpec("exceptions", EXCEPTION_FACTS, ExceptionOutcome, "what to do when a step fails"),
+    )
+}
