@@ -63,7 +63,8 @@ def test_every_shipped_rule_has_an_example_that_fires_it() -> None:
     (BASE.replace("    priority: 20", "    prority: 20"), 11, 5, "big",
      "unknown field 'prority' (did you mean 'priority'?)"),
     (BASE.replace("priority: 20", "priority: twenty"), 11, 15, "big",
-     "rules.1.priority: input should be a valid integer, unable to parse string as an integer (got 'twenty')"),
+     "rules.1.priority: input should be a valid integer, unable to parse string as an integer "
+     "(got 'twenty')"),
     (BASE.replace("id: big", "id: vip"), 10, 9, "vip", "two rules have the id 'vip'"),
     (BASE.replace("fact: total_minor", "fact: total"), 13, 16, "big",
      "unknown fact 'total': this rule set has no such fact (did you mean 'total_minor'?)"),
@@ -79,8 +80,8 @@ def test_every_shipped_rule_has_an_example_that_fires_it() -> None:
      "unknown outcome key 'lnae' (did you mean 'lane'?); priority outcomes are lane, sla_hours, review"),
     (BASE.replace("then: {lane: express}", "then: {lane: superfast}"), 14, 18, "big",
      "then.lane: input should be 'express', 'standard' or 'economy' (got 'superfast')"),
-    (BASE.replace("      - {fact: total_minor, gte: 200000}", "      - {fact: customer_tier, eq: gold}"), 11, 15,
-     "big", "never fires: rule 'vip' (priority 10) comes first and matches every order this rule matches"),
+    (BASE.replace("{fact: total_minor, gte: 200000}", "{fact: customer_tier, eq: gold}"), 11, 15, "big",
+     "never fires: rule 'vip' (priority 10) comes first and matches every order this rule matches"),
     (BASE.replace("    priority: 20\n", "    priority: 20\n    effective_from: 2026-11-13\n"
                   "    effective_until: 2026-11-10\n"), 10, 5, "big",
      "effective_until must be after effective_from"),
@@ -103,7 +104,8 @@ def test_every_shipped_rule_has_an_example_that_fires_it() -> None:
 def test_each_way_of_breaking_a_file_is_named_precisely(
         broken: str, line: int, column: int, rule: str, message: str) -> None:
     problem = only(broken)
-    assert (problem.file, problem.line, problem.column, problem.rule) == ("rules/priority.yaml", line, column, rule)
+    where = (problem.file, problem.line, problem.column, problem.rule)
+    assert where == ("rules/priority.yaml", line, column, rule)
     assert message in problem.message
     assert str(problem).startswith(f"rules/priority.yaml:{line}:{column}: ")
 

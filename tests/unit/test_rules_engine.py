@@ -104,7 +104,8 @@ def simple_condition(draw: st.DrawFn, vocabulary: dict[str, st.SearchStrategy[An
     if op == "exists":
         return {"fact": fact, "exists": draw(st.booleans())}
     if op == "matches":
-        return {"fact": fact, "matches": draw(st.sampled_from(["PHONE-.*", "(COKE|RICE)-.*", "t.*", ".*a.*"]))}
+        patterns = ["PHONE-.*", "(COKE|RICE)-.*", "t.*", ".*a.*"]
+        return {"fact": fact, "matches": draw(st.sampled_from(patterns))}
     return {"fact": fact, op: sample}
 
 
@@ -130,8 +131,8 @@ def rule_files(draw: st.DrawFn) -> RuleFile:
         if draw(st.booleans()):
             rule["effective_until"] = "2026-11-13"
         rules.append(rule)
-    return RuleFile.model_validate({"ruleset": "generated", "hit_policy": draw(st.sampled_from(["first", "collect"])),
-                                    "rules": rules})
+    policy = draw(st.sampled_from(["first", "collect"]))
+    return RuleFile.model_validate({"ruleset": "generated", "hit_policy": policy, "rules": rules})
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +214,8 @@ def test_stress_tens_of_thousands_of_evaluations_from_a_thread_pool(engine: Rule
             "exception_type": rng.choice(["out_of_stock", "payment_declined", "fraud_review"]),
             "service": rng.choice(["standard", "cold_chain"]), "weight_g": rng.randrange(40_000),
             "lines": [{"sku": rng.choice(["PHONE-X1", "COKE-330-24"]), "quantity": rng.randrange(1, 9),
-                       "temperature": rng.choice(["ambient", "chilled"])} for _ in range(rng.randrange(1, 4))],
+                       "temperature": rng.choice(["ambient", "chilled"])}
+                      for _ in range(rng.randrange(1, 4))],
         }
 
     cases = [(names[i % len(names)], random_facts()) for i in range(20_000)]
@@ -247,8 +249,9 @@ def test_a_broken_file_is_refused_the_last_good_version_kept_and_the_fix_logged(
         assert eng.decide("priority", {"customer_tier": "gold"}).outcome["lane"] == "express"
         assert eng.take_changes() == []
 
-        path.write_text(original.replace("sla_hours: 24}\n  - id: perishables", "sla_hours: 20}\n  - id: perishables"),
-                        encoding="utf-8")
+        gold_20h = original.replace("sla_hours: 24}\n  - id: perishables",
+                                    "sla_hours: 20}\n  - id: perishables")
+        path.write_text(gold_20h, encoding="utf-8")
         eng.reload()
         [change] = eng.take_changes()
         assert change.previous_version == good and change.version != good
