@@ -52,7 +52,7 @@ class Resources:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     db = make_engine(settings.effective_database_url)
     http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
-    rules = RuleEngine(settings.rules_dir)
+    rules = RuleEngine(settings.rules_dir, reload_interval=settings.rules_reload_seconds)
     try:
         await _log_rules_in_force(db, rules)
         yield Resources(db=db, http=http, rules=rules)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -45,8 +46,14 @@ async def register_search_attributes(client: Client) -> None:
         search_attributes={k: kinds[v] for k, v in sa.DEV_SERVER_TYPES.items()}))
 
 
+@pytest.fixture
+def rules_dir() -> Path:
+    """The shipped rule files; a test module that edits rules overrides this with a copy."""
+    return PROJECT_ROOT / "rules"
+
+
 @pytest_asyncio.fixture
-async def wf(tmp_path: Path) -> AsyncIterator[WorkflowStack]:
+async def wf(tmp_path: Path, rules_dir: Path) -> AsyncIterator[WorkflowStack]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'ordo.db'}"
     await prepare_database(url)
     async with contextlib.AsyncExitStack() as stack:
@@ -56,7 +63,7 @@ async def wf(tmp_path: Path) -> AsyncIterator[WorkflowStack]:
         pay_url = await stack.enter_async_context(
             serve_app(payments.create_app(Faults(0), notify_url="")))
         settings = Settings(database_url=url, wms_url=wms_url, carriers_url=car_url,
-                            payments_url=pay_url, rules_dir=PROJECT_ROOT / "rules")
+                            payments_url=pay_url, rules_dir=rules_dir, rules_reload_seconds=0)
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter,
             test_server_existing_path=binary("temporal-test-server"))
