@@ -1,5 +1,6 @@
 """Demo orders that look like a day's mix: many channels, tiers and provinces, and a few
-that hit the exception rules (declined payments, undeliverable addresses, VIPs)."""
+that hit the exception rules (declined payments, undeliverable addresses, VIPs, a fraud
+review)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ DESTINATIONS = [
 def demo_orders(products: list[Product], count: int, run_tag: str, seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     ambient = [p for p in products if not p.oversize]
+    phone = next((p for p in products if p.sku == "PHONE-X1"), None)
     orders = []
     for i in range(count):
         province, city, district, street = rng.choice(DESTINATIONS)
@@ -30,6 +32,8 @@ def demo_orders(products: list[Product], count: int, run_tag: str, seed: int = 7
         if i % 17 == 5:
             chosen.append(rng.choice([p for p in products if p.oversize]))
         quantities = [(p, rng.randint(1, 3)) for p in chosen]
+        if i % 23 == 17 and phone is not None:  # six phones: the priority rules flag a fraud review
+            quantities = [(phone, 6)]
         lines = [{"sku": p.sku, "quantity": q, "unit_price": str(p.unit_price)} for p, q in quantities]
         shipping = Decimal("0.00") if i % 3 else Decimal("12.00")
         total = sum((p.unit_price * q for p, q in quantities), Decimal(0)) + shipping

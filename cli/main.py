@@ -49,17 +49,33 @@ def up(
 
 
 @app.command()
-def bench(orders: int = typer.Option(200, help="orders in the measured run (and the baseline)")) -> None:
-    """Orders/s and intake-to-waybill latency, with a same-run Temporal baseline."""
+def bench(
+    orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
+    section: str = typer.Option("all", help="all, orders (throughput and latency) or rules"),
+) -> None:
+    """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
+    decisions/s on durable_rules against the reference evaluator; simulate over history."""
+    import json
+
     from cli.bench import run_bench
+    from cli.bench_rules import run_rules_bench
     from cli.processes import StartupError
 
-    settings = get_settings()
+    if section not in ("all", "orders", "rules"):
+        err.print(f"--section must be all, orders or rules, not '{section}'", style="red")
+        raise typer.Exit(2)
+    out_dir = get_settings().var_dir / "bench"
+    results: dict[str, object] = {}
     try:
-        asyncio.run(run_bench(orders, settings.var_dir / "bench", console))
+        if section in ("all", "rules"):
+            results["rules"] = run_rules_bench(out_dir, console)
+        if section in ("all", "orders"):
+            results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
     except StartupError as exc:
         err.print(f"ordo bench: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"latest-{section}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 @catalog_app.command("import")

@@ -170,6 +170,7 @@ async def _simulate(candidate: dict[str, LoadedRuleset], since: dt.datetime | No
                 await asyncio.to_thread(simulator.feed, rows)
                 bar.update(task, completed=simulator.report.decisions + simulator.report.skipped)
     finally:
+        simulator.close()
         engine.close()
         await db.dispose()
     return simulator.report, time.perf_counter() - started

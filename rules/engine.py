@@ -9,6 +9,7 @@ version that goes live is queued as a change for the append-only rule-change log
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -89,8 +90,11 @@ class LoadedRuleset:
     def in_firing_order(self, fired: list[str]) -> list[str]:
         """Sorted by priority, each rule once: the engine fires a rule once per `$or` branch
         that matches (found by the generated-rules test)."""
-        order = {r.id: i for i, r in enumerate(self.rule_file.ordered())}
-        return sorted({f for f in fired if f != CATCH_ALL}, key=order.__getitem__)
+        return sorted({f for f in fired if f != CATCH_ALL}, key=self._rank.__getitem__)
+
+    @functools.cached_property
+    def _rank(self) -> dict[str, int]:
+        return {r.id: i for i, r in enumerate(self.rule_file.ordered())}
 
 
 def compile_loaded(rule_file: RuleFile) -> LoadedRuleset:

@@ -124,6 +124,7 @@ async def test_simulate_reports_each_changed_decision_with_samples(db_url: str, 
         sim = Simulator(candidate, engine)
         async for rows in decisions.past_decisions(db, None, None, batch=4):
             sim.feed(rows)
+        sim.close()
     finally:
         engine.close()
         await db.dispose()
