@@ -237,4 +237,16 @@ def diff(old: Path = typer.Argument(..., help="the rule directory (or file) in f
 
 
 def _rule_files(path: Path) -> dict[str, RuleFile]:
-    return {name: loaded.rule_file for name, loaded in _load_dir(path, "rules").items()}
+    """Every file that parses; problems of meaning are shown but do not hide the diff."""
+    if not path.exists():
+        err.print(f"{path} does not exist", style="red")
+        raise typer.Exit(2)
+    out: dict[str, RuleFile] = {}
+    for result in check_directory(path):
+        for problem in result.problems:
+            err.print(f"warning: {problem}", style="yellow", markup=False, soft_wrap=True)
+        if result.rule_file is None:
+            err.print(f"{result.path} cannot be read as a rule file; fix it first", style="red")
+            raise typer.Exit(1)
+        out[result.rule_file.ruleset] = result.rule_file
+    return out
