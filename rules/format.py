@@ -105,7 +105,15 @@ class Condition(BaseModel):
             name, members = grouped
             return f"{name}[" + "; ".join(m.text() for m in members) + "]"
         op = self.operator() or ""
-        return f"{self.fact} {op} {self.value_of(op)!r}"
+        return f"{self.fact} {op} {_show(self.value_of(op))}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
 
 
 def to_instant(value: dt.date | dt.datetime) -> dt.datetime:
