@@ -17,29 +17,29 @@ import structlog
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import problem, request_validation_handler
+from api.intake import IntakeService
 from api.privacy import for_role
-from config import queues
+from channels import shopify
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
-from domain.errors import FieldError, describe
+from domain.errors import FieldError
 from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Address, Order, workflow_id_for
 from domain.wire import alipay
 from store import decisions as decision_store
+from store import inbox as inbox_store
 from store import orders as order_store
 from store.db import make_engine
 from workflows.order import OrderWorkflow
 
 log = structlog.get_logger()
 MAX_BODY = 1_000_000
+MAX_BATCH_BODY = 20_000_000
 QUERY_TIMEOUT = timedelta(seconds=3)
 UPDATE_TIMEOUT = timedelta(seconds=20)
 
@@ -73,7 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = make_engine(settings.effective_database_url)
         app.state.read_db = make_engine(settings.effective_database_url, readonly=True)
         app.state.temporal = _Temporal(settings)
+        writer = inbox_store.InboxWriter(app.state.db)
+        writer.start()
+        app.state.intake = IntakeService(app.state.db, writer)
         yield
+        await writer.stop()
         await app.state.db.dispose()
         await app.state.read_db.dispose()
 
@@ -93,45 +97,68 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "required": True, "content": {"application/json": {"schema": Order.model_json_schema(
             ref_template="#/components/schemas/{model}")}}}})
     async def submit_order(request: Request) -> JSONResponse:
-        """Take a canonical order. 202 when new, 200 with the same ids for a duplicate."""
+        """Take a canonical order: 202 once it is durably in the inbox, 200 with the same ids
+        for a duplicate, 422 naming each bad field (kept as a dead letter)."""
+        return await _intake(request, "canonical")
+
+    @app.post("/v1/channels/shopify/orders", status_code=202)
+    async def shopify_order(request: Request,
+                            x_shopify_hmac_sha256: Annotated[str | None, Header()] = None,
+                            x_shopify_topic: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """Shopify `orders/create`, `orders/updated`, `orders/cancelled` webhooks, verified by
+        X-Shopify-Hmac-Sha256 against ORDO_SHOPIFY_SECRET (401 and nothing kept otherwise)."""
+        raw = await request.body()
+        if not shopify.verify(raw, x_shopify_hmac_sha256, settings.shopify_secret):
+            return problem(401, "X-Shopify-Hmac-Sha256 does not match the body: check the app secret "
+                                "(ORDO_SHOPIFY_SECRET); nothing was processed")
+        topic = (x_shopify_topic or "orders/create").strip()
+        if topic not in shopify.TOPICS:
+            return problem(400, f"topic '{topic}' is not one Ordo takes; subscribe to "
+                                f"{', '.join(shopify.TOPICS)}")
+        return await _intake(request, "shopify", topic, raw)
+
+    @app.post("/v1/channels/{channel}/orders", status_code=202)
+    async def channel_order(channel: str, request: Request) -> JSONResponse:
+        """Taobao/Tmall trades, JD orders, ERP sales orders, and free-text messages
+        (`text`: text/plain, or JSON {"message", "message_id"})."""
+        if channel not in ("taobao", "tmall", "jd", "erp", "text"):
+            return problem(404, f"no channel '{channel}': use taobao, tmall, jd, erp, text, "
+                                "shopify (its own route) or pos/batches")
+        return await _intake(request, channel)
+
+    @app.post("/v1/channels/pos/batches")
+    async def pos_batch(request: Request) -> JSONResponse:
+        """A CSV batch from tills and scanners (format: README): the good transactions are
+        accepted, each bad row is reported; 422 only when nothing could be accepted."""
         raw = await request.body()
         ctype = request.headers.get("content-type", "")
-        if "json" not in ctype:
-            return problem(415, f"send the order as application/json, not '{ctype or 'nothing'}'")
+        if not any(k in ctype for k in ("csv", "text/plain", "octet-stream")):
+            return problem(415, f"send the batch as text/csv, not '{ctype or 'nothing'}'")
+        if len(raw) > MAX_BATCH_BODY:
+            return problem(413, f"the batch is {len(raw)} bytes; the limit is {MAX_BATCH_BODY}: split it")
+        outcome = await request.app.state.intake.accept_batch(raw)
+        return JSONResponse(status_code=outcome.status, content=outcome.body)
+
+    @app.get("/v1/intake")
+    async def intake_counts(request: Request) -> dict[str, Any]:
+        """Inbox rows by state (pending: accepted, not yet started) and unresolved dead letters."""
+        return {"inbox": await inbox_store.counts(request.app.state.read_db),
+                "dead_letters": len(await inbox_store.dead_letters(request.app.state.read_db, limit=10_000))}
+
+    async def _intake(request: Request, channel: str, topic: str = "",
+                      raw: bytes | None = None) -> JSONResponse:
+        raw = await request.body() if raw is None else raw
+        ctype = request.headers.get("content-type", "")
+        wanted = ("json", "text/plain") if channel == "text" else ("json",)
+        if not any(k in ctype for k in wanted):
+            return problem(415, f"send the payload as {' or '.join(wanted)}, not '{ctype or 'nothing'}'")
         if len(raw) > MAX_BODY:
             return problem(413, f"the body is {len(raw)} bytes; the limit is {MAX_BODY}")
-        try:
-            text = raw.decode("utf-8")
-            order = Order.model_validate(json.loads(text))
-        except UnicodeDecodeError as exc:
-            text = raw.decode("utf-8", errors="replace")
-            return await _reject(request, text, [FieldError(field="body", reason=f"not UTF-8: {exc}")])
-        except (json.JSONDecodeError, RecursionError) as exc:
-            return await _reject(request, text, [FieldError(field="body", reason=f"not JSON: {exc}")])
-        except ValidationError as exc:
-            return await _reject(request, text, describe(exc))
-        client = await request.app.state.temporal.client()
-        body = {"order_id": order.order_id, "workflow_id": order.workflow_id,
-                "status_url": f"/v1/orders/{order.order_id}"}
-        if await order_store.exists(request.app.state.read_db, order.order_id):
-            # also catches redeliveries after Temporal's retention has forgotten the workflow
-            return JSONResponse(status_code=200, content={**body, "duplicate": True})
-        try:
-            await client.start_workflow(
-                OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-        except WorkflowAlreadyStartedError:
-            log.info("order.duplicate", order_id=order.order_id)
-            return JSONResponse(status_code=200, content={**body, "duplicate": True})
-        log.info("order.accepted", order_id=order.order_id, channel=order.channel)
-        return JSONResponse(status_code=202, content={**body, "duplicate": False})
-
-    async def _reject(request: Request, text: str, errors: list[FieldError]) -> JSONResponse:
-        dl_id = await order_store.add_dead_letter(request.app.state.db, "canonical", text, errors)
-        log.warning("order.rejected", dead_letter_id=dl_id, errors=[e.model_dump() for e in errors])
-        return problem(422, "the order is not valid; it was kept as a dead letter", errors,
-                       dead_letter_id=dl_id)
+        outcome = await request.app.state.intake.accept(channel, raw, topic)
+        if outcome.status == 422:
+            errors = [FieldError.model_validate(e) for e in outcome.body["errors"]]
+            return problem(422, outcome.body["detail"], errors, dead_letter_id=outcome.body["dead_letter_id"])
+        return JSONResponse(status_code=outcome.status, content=outcome.body)
 
     @app.get("/v1/orders/{order_id}")
     async def get_order(order_id: str, request: Request,

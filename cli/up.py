@@ -130,6 +130,7 @@ def start_ordo(sup: Supervisor, settings: Settings) -> None:
     py = sys.executable
     env = settings_env(settings)
     sup.start("api", [py, "-m", "api.app"], env=env, cwd=PROJECT_ROOT)
+    sup.start("dispatcher", [py, "-m", "api.dispatcher"], env=env, cwd=PROJECT_ROOT)
     for q in queues.ALL:
         sup.start(f"worker-{q}", [py, str(PROJECT_ROOT / "worker.py"), "--queue", q],
                   env=env, cwd=PROJECT_ROOT)

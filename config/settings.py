@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     rules_dir: Path = PROJECT_ROOT / "rules"
     rules_reload_seconds: float = 1.0  # how often workers look for changed rule files
+    shopify_secret: str = "ordo-dev-shopify-secret"  # the Shopify app's API secret (webhook HMAC)
     database_url: str = ""  # empty: SQLite file under var_dir
 
     temporal_address: str = "127.0.0.1:7233"

@@ -77,8 +77,12 @@ class Order(BaseModel):
     currency: Literal["CNY", "USD", "EUR", "HKD"] = "CNY"
     shipping_fee: Amount = Decimal("0")
     discount: Amount = Decimal("0")
+    tax: Amount = Decimal("0")
     total: Amount
     placed_at: datetime | None = None
+    review: str = Field("", max_length=2000, description=(
+        "non-empty: intake could not be sure (a fuzzy product match, a refund in flight); "
+        "the exception rules decide, by default a hold for an operator"))
 
     @field_validator("external_id")
     @classmethod
@@ -91,9 +95,10 @@ class Order(BaseModel):
     def _total_adds_up(self) -> Order:
         expected = self.computed_total()
         if quantize(self.total) != expected:
+            tax = f" + tax {self.tax}" if self.tax else ""
             raise ValueError(
                 f"total {self.total} does not equal lines {self.subtotal()} + shipping_fee "
-                f"{self.shipping_fee} - discount {self.discount} = {expected}"
+                f"{self.shipping_fee}{tax} - discount {self.discount} = {expected}"
             )
         return self
 
@@ -101,7 +106,7 @@ class Order(BaseModel):
         return quantize(sum((ln.unit_price * ln.quantity for ln in self.lines), Decimal("0")))
 
     def computed_total(self) -> Decimal:
-        return quantize(self.subtotal() + self.shipping_fee - self.discount)
+        return quantize(self.subtotal() + self.shipping_fee + self.tax - self.discount)
 
     @property
     def order_id(self) -> str:

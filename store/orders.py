@@ -1,4 +1,4 @@
-"""Orders, shipments and the dead-letter table: the OMS's read model."""
+"""Orders and shipments: the OMS's read model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.errors import FieldError
 from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
 from domain.status import OrderStatus
@@ -114,10 +113,3 @@ async def record_payment_notification(engine: AsyncEngine, form: dict[str, str])
         return True
     except IntegrityError:
         return False
-
-
-async def add_dead_letter(engine: AsyncEngine, channel: str, body: str, errors: list[FieldError]) -> int:
-    async with engine.begin() as conn:
-        result = await conn.execute(t.dead_letters.insert().values(
-            channel=channel, body=body, errors=[e.model_dump() for e in errors]))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]

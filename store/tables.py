@@ -165,5 +165,25 @@ dead_letters = Table(
     Column("channel", String(32), nullable=False),
     Column("body", Text, nullable=False),
     Column("errors", JSON, nullable=False),
+    Column("topic", String(64), nullable=False, server_default=""),  # e.g. orders/create
+    Column("retried_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_inbox_id", Integer, nullable=True),  # set when a retry got it in
     _now(),
+)
+
+inbox = Table(
+    "inbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # order | cancel
+    Column("dedupe_key", String(300), nullable=False, unique=True),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("body", Text, nullable=False),  # the raw payload as received
+    Column("canonical", JSON, nullable=False),  # the order (or the change) it became
+    Column("state", String(16), nullable=False, index=True),  # pending | done | rejected
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("outcome", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("dispatched_at", DateTime(timezone=True), nullable=True),
 )

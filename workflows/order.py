@@ -265,6 +265,9 @@ class OrderWorkflow:
         assert self.order is not None
         self.validated = await self._validate()
         await self._set_status(OrderStatus.VALIDATED)  # also syncs the stored row to a hold
+        if self.order.review:  # intake was not sure (fuzzy product match, refund in flight)
+            await self._route_exception("intake_review", 1, f"check at intake: {self.order.review}")
+            self.state.exception_type = ""
 
         priority = await self._decide("priority", self.validated.facts, "priority")
         self.state.priority = str(priority.outcome.get("lane", "standard"))
@@ -353,7 +356,9 @@ class OrderWorkflow:
             reserved[a.line_no] = reserved.get(a.line_no, 0) + a.quantity
         if reserved != ordered:  # partial shipment: charge only what ships
             goods = sum((self.order.lines[i].unit_price * q for i, q in reserved.items()), Decimal(0))
-            amount = quantize(max(goods + self.order.shipping_fee - self.order.discount, Decimal("0.01")))
+            tax = self.order.tax * goods / self.order.subtotal() if self.order.subtotal() else Decimal(0)
+            amount = quantize(max(goods + self.order.shipping_fee + tax - self.order.discount,
+                                  Decimal("0.01")))
         attempt = 1
         while True:
             try:

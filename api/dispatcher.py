@@ -1,0 +1,133 @@
+"""Start workflows from the inbox at the pace Temporal accepts them.
+
+The API only writes the inbox, so a burst never waits on Temporal; this process drains it
+in id order: new orders start `OrderWorkflow` (the workflow id is the business key, so a
+row started twice is one workflow), channel cancellations go to the running workflow as
+the same `cancel` Update an operator sends and are accepted or refused by its validator.
+A crash between accept and start loses nothing: the row is still `pending` at restart.
+
+Run: `python -m api.dispatcher` (one per deployment; `ordo up` starts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from config import queues
+from config.logs import configure_logging
+from config.settings import Settings, get_settings
+from config.temporal import connect
+from domain.messages import ActionResult, OperatorNote
+from domain.model import Order, workflow_id_for
+from store import inbox as inbox_store
+from store.db import make_engine
+from workflows.order import OrderWorkflow
+
+log = structlog.get_logger()
+BATCH = 200
+CONCURRENCY = 64
+IDLE_SECONDS = 0.1
+UPDATE_TIMEOUT = timedelta(seconds=20)
+
+
+class Dispatcher:
+    def __init__(self, client: Client, db: AsyncEngine) -> None:
+        self.client, self.db = client, db
+        self._sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def _start(self, row: dict[str, Any]) -> tuple[int, str, str]:
+        order = Order.model_validate(row["canonical"])
+        async with self._sem:
+            try:
+                await self.client.start_workflow(
+                    OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+                return row["id"], "done", "started"
+            except WorkflowAlreadyStartedError:
+                return row["id"], "done", "already started"
+
+    async def _cancel(self, row: dict[str, Any]) -> tuple[int, str, str]:
+        handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))
+        note = OperatorNote(reason=row["canonical"].get("reason", "cancelled by the channel"),
+                            operator=f"channel:{row['channel']}")
+        async with self._sem:
+            try:
+                result = await handle.execute_update(
+                    "cancel", note, result_type=ActionResult, rpc_timeout=UPDATE_TIMEOUT)
+                return row["id"], "done", f"cancelled: {result.message}"
+            except WorkflowUpdateFailedError as exc:
+                reason = str(getattr(exc.cause, "message", exc))
+                return row["id"], "rejected", f"refused by the order: {reason}"
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return row["id"], "rejected", "no such order in Temporal"
+                raise
+
+    async def _one(self, row: dict[str, Any]) -> tuple[int, str, str]:
+        try:
+            return await (self._start(row) if row["kind"] == "order" else self._cancel(row))
+        except Exception as exc:  # Temporal busy or down: stays pending, tried again
+            log.warning("dispatch.retry", inbox_id=row["id"], order_id=row["order_id"], error=str(exc))
+            return row["id"], "pending", f"{type(exc).__name__}: {exc}"
+
+    async def drain_once(self) -> int:
+        """One batch: orders first, then changes (a cancellation after its order's start)."""
+        rows = await inbox_store.pending(self.db, BATCH)
+        if not rows:
+            return 0
+        orders = [r for r in rows if r["kind"] == "order"]
+        changes = [r for r in rows if r["kind"] != "order"]
+        results = list(await asyncio.gather(*(self._one(r) for r in orders)))
+        results += await asyncio.gather(*(self._one(r) for r in changes))
+        await inbox_store.settle(self.db, results)
+        done = sum(1 for _, state, _ in results if state != "pending")
+        if done:
+            log.info("dispatch.batch", rows=len(rows), settled=done)
+        return done if done else -len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = IDLE_SECONDS
+        while not stop.is_set():
+            try:
+                settled = await self.drain_once()
+            except Exception as exc:  # database unavailable: keep trying
+                log.error("dispatch.error", error=str(exc))
+                settled = -1
+            if settled > 0:
+                backoff = IDLE_SECONDS
+                continue
+            backoff = IDLE_SECONDS if settled == 0 else min(backoff * 2, 5.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+
+
+async def main(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    db = make_engine(settings.effective_database_url)
+    client = await connect(settings)
+    log.info("dispatch.started")
+    try:
+        await Dispatcher(client, db).run(stop)
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    settings = get_settings()
+    configure_logging(settings.log_level, component="dispatcher")
+    asyncio.run(main(settings))

@@ -1,0 +1,133 @@
+"""Intake: a payload from any channel becomes a durable inbox row (202) or a dead letter
+(422), before anything talks to Temporal; the dispatcher starts the workflows.
+
+Shared by the API endpoints and the `ordo import` / `ordo intake retry` commands, so a
+payload is judged the same way whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from channels import pos_csv, registry
+from channels.base import Intake, PayloadError
+from domain.errors import FieldError
+from domain.model import Product, workflow_id_for
+from store import catalog
+from store import inbox as inbox_store
+
+log = structlog.get_logger()
+CATALOGUE_TTL = 60.0
+
+
+@dataclass
+class Outcome:
+    status: int  # 202 new, 200 duplicate, 422 refused
+    body: dict[str, Any]
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def accepted_body(acc: inbox_store.Accepted) -> dict[str, Any]:
+    return {
+        "order_id": acc.order_id,
+        "workflow_id": workflow_id_for(acc.order_id),
+        "kind": acc.kind,
+        "inbox_id": acc.inbox_id,
+        "duplicate": acc.duplicate,
+        "status_url": f"/v1/orders/{acc.order_id}",
+    }
+
+
+class IntakeService:
+    def __init__(self, db: AsyncEngine, writer: inbox_store.InboxWriter) -> None:
+        self.db, self.writer = db, writer
+        self._products: list[Product] = []
+        self._loaded_at = 0.0
+
+    async def products(self) -> list[Product]:
+        """The catalogue for free-text matching, re-read at most once a minute."""
+        if not self._products or time.monotonic() - self._loaded_at > CATALOGUE_TTL:
+            async with self.db.connect() as conn:
+                self._products = await catalog.all_products(conn)
+            self._loaded_at = time.monotonic()
+        return self._products
+
+    async def store(self, item: Intake, raw: bytes) -> inbox_store.Accepted:
+        canonical = item.order.model_dump(mode="json") if item.order else {"reason": item.reason}
+        return await self.writer.put(
+            inbox_store.row_for(
+                item.channel,
+                item.kind,
+                item.external_id,
+                item.order_id,
+                _text(raw),
+                hashlib.sha256(raw).hexdigest(),
+                canonical,
+            )
+        )
+
+    async def refuse(self, channel: str, raw: bytes, errors: list[FieldError], topic: str = "") -> Outcome:
+        dl_id = await inbox_store.add_dead_letter(self.db, channel, _text(raw), errors, topic)
+        log.warning(
+            "intake.rejected", channel=channel, dead_letter_id=dl_id, errors=[e.model_dump() for e in errors]
+        )
+        return Outcome(
+            422,
+            {
+                "detail": "the payload was refused; it is kept as a dead letter "
+                f"(`ordo intake retry {dl_id}` once fixed)",
+                "errors": [e.model_dump() for e in errors],
+                "dead_letter_id": dl_id,
+            },
+        )
+
+    async def accept(self, channel: str, raw: bytes, topic: str = "") -> Outcome:
+        try:
+            products = await self.products() if channel == "text" else []
+            item = registry.parse(channel, raw, topic, products)
+        except PayloadError as exc:
+            return await self.refuse(channel, raw, exc.errors, topic)
+        acc = await self.store(item, raw)
+        log.info(
+            "intake.accepted", channel=channel, order_id=acc.order_id, kind=acc.kind, duplicate=acc.duplicate
+        )
+        body = accepted_body(acc)
+        if item.notes:
+            body["notes"] = item.notes
+        if item.order is not None and item.order.review:
+            body["review"] = item.order.review
+        return Outcome(200 if acc.duplicate else 202, body)
+
+    async def accept_batch(self, raw: bytes) -> Outcome:
+        """A POS CSV batch: good transactions go in, bad ones are reported row by row and the
+        whole file is kept as a dead letter with those errors."""
+        try:
+            batch = pos_csv.parse_batch(raw)
+        except PayloadError as exc:
+            return await self.refuse("pos", raw, exc.errors)
+        accepted = []
+        lines = _text(raw).splitlines()
+        for rows, item in batch.orders:  # each inbox row keeps the header and its own rows
+            own = "\n".join([lines[0], *(lines[n - 1] for n in rows if n - 1 < len(lines))]).encode()
+            acc = await self.store(item, own)
+            accepted.append({"rows": rows, **accepted_body(acc)})
+        body: dict[str, Any] = {
+            "accepted": accepted,
+            "rejected_transactions": batch.rejected_transactions,
+            "errors": [e.model_dump() for e in batch.errors],
+        }
+        if batch.errors:
+            body["dead_letter_id"] = await inbox_store.add_dead_letter(
+                self.db, "pos", _text(raw), batch.errors, "batch"
+            )
+        status = 200 if accepted or not batch.errors else 422
+        return Outcome(status, body)

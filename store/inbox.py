@@ -1,0 +1,195 @@
+"""The intake inbox and the dead letters: every payload Ordo acknowledged, and every one it
+refused, kept as received.
+
+Writes go through `InboxWriter`, a group commit: each request waits until its row is
+committed (so a 202 means durable), but concurrent requests share one transaction, which
+is what lets SQLite take a burst of thousands per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import FieldError
+from store import tables as t
+
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Accepted:
+    inbox_id: int
+    order_id: str
+    kind: str
+    duplicate: bool
+
+
+class InboxWriter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[Accepted]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert = (
+            insert(t.inbox).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(t.inbox.c.id)
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="inbox-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def put(self, row: dict[str, Any]) -> Accepted:
+        """Returns once the row (or the earlier row with its dedupe key) is committed."""
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        await self._queue.put((row, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await self._write([row for row, _ in batch])
+            except Exception as exc:  # every waiting request answers 503 and the sender retries
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _write(self, rows: list[dict[str, Any]]) -> list[Accepted]:
+        out: list[Accepted] = []
+        async with self.engine.begin() as conn:
+            for row in rows:
+                inserted = (await conn.execute(self._insert.values(**row))).first()
+                if inserted is not None:
+                    out.append(Accepted(inserted.id, row["order_id"], row["kind"], False))
+                    continue
+                existing = (
+                    await conn.execute(
+                        select(t.inbox.c.id, t.inbox.c.order_id).where(
+                            t.inbox.c.dedupe_key == row["dedupe_key"]
+                        )
+                    )
+                ).one()
+                out.append(Accepted(existing.id, existing.order_id, row["kind"], True))
+        return out
+
+
+def row_for(
+    channel: str,
+    kind: str,
+    external_id: str,
+    order_id: str,
+    body: str,
+    content_hash: str,
+    canonical: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "kind": kind,
+        "dedupe_key": f"{kind}:{channel}:{external_id}",
+        "content_hash": content_hash,
+        "order_id": order_id,
+        "body": body,
+        "canonical": canonical,
+        "state": "pending",
+        "attempts": 0,
+        "received_at": dt.datetime.now(dt.UTC),
+    }
+
+
+async def pending(engine: AsyncEngine, limit: int) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(t.inbox).where(t.inbox.c.state == "pending").order_by(t.inbox.c.id).limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+async def settle(engine: AsyncEngine, results: list[tuple[int, str, str]]) -> None:
+    """(inbox id, new state, outcome): `pending` again means try later."""
+    if not results:
+        return
+    now = dt.datetime.now(dt.UTC)
+    async with engine.begin() as conn:
+        for inbox_id, state, outcome in results:
+            await conn.execute(
+                update(t.inbox)
+                .where(t.inbox.c.id == inbox_id)
+                .values(
+                    state=state,
+                    outcome=outcome,
+                    attempts=t.inbox.c.attempts + 1,
+                    dispatched_at=now if state != "pending" else None,
+                )
+            )
+
+
+async def counts(engine: AsyncEngine) -> dict[str, int]:
+    from sqlalchemy import func
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(t.inbox.c.state, func.count()).group_by(t.inbox.c.state))
+        return {r[0]: int(r[1]) for r in rows}
+
+
+async def add_dead_letter(
+    engine: AsyncEngine, channel: str, body: str, errors: list[FieldError], topic: str = ""
+) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            t.dead_letters.insert().values(
+                channel=channel, body=body, errors=[e.model_dump() for e in errors], topic=topic
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def dead_letters(
+    engine: AsyncEngine,
+    limit: int = 100,
+    include_resolved: bool = False,
+) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        query = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
+        if not include_resolved:
+            query = query.where(t.dead_letters.c.resolved_inbox_id.is_(None))
+        return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def dead_letter(engine: AsyncEngine, dead_letter_id: int) -> dict[str, Any] | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(t.dead_letters).where(t.dead_letters.c.id == dead_letter_id))
+        ).first()
+        return dict(row._mapping) if row else None
+
+
+async def mark_retried(
+    engine: AsyncEngine, dead_letter_id: int, inbox_id: int | None, errors: list[FieldError] | None = None
+) -> None:
+    values: dict[str, Any] = {"retried_at": dt.datetime.now(dt.UTC), "resolved_inbox_id": inbox_id}
+    if errors is not None:
+        values["errors"] = [e.model_dump() for e in errors]
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(t.dead_letters).where(t.dead_letters.c.id == dead_letter_id).values(**values)
+        )
