@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.dispatcher import start_order
 from api.errors import problem, request_validation_handler
 from api.intake import IntakeService
 from api.privacy import for_role
@@ -179,6 +180,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.status != RPCStatusCode.NOT_FOUND and not unanswered:
                 raise
             log.warning("order.query_unavailable", order_id=order_id, reason=exc.message)
+        if row is None and live is None:
+            waiting = [r for r in await inbox_store.for_order(request.app.state.read_db, order_id)
+                       if r["kind"] == "order"]
+            if waiting:  # accepted, the dispatcher has not started it yet
+                return JSONResponse(for_role(x_ordo_role, {
+                    "order_id": order_id, "workflow_id": workflow_id_for(order_id), "status": "accepted",
+                    "order": waiting[0]["canonical"], "record": {}, "workflow": None, "live": False,
+                    "inbox": {"id": waiting[0]["id"], "state": waiting[0]["state"]}}))
         if row is None and live is None and not unanswered:
             return problem(404, f"no order '{order_id}'; order ids look like <channel>-<external id>")
         stored = json.loads(json.dumps(row, default=str)) if row else {}
@@ -192,7 +201,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await request.app.state.temporal.client()
         handle = client.get_workflow_handle(workflow_id_for(order_id))
         try:
-            result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
+            try:
+                result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
+            except RPCError as exc:
+                pending = [r for r in await inbox_store.for_order(request.app.state.db, order_id)
+                           if r["kind"] == "order" and r["state"] == "pending"]
+                if exc.status != RPCStatusCode.NOT_FOUND or not pending:
+                    raise
+                # accepted moments ago and not started yet: start it now (the dispatcher's
+                # later start is a no-op), then act on it
+                await start_order(client, pending[0]["canonical"])
+                result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
         except WorkflowUpdateFailedError as exc:
             reason = getattr(exc.cause, "message", None) or str(exc)
             return problem(409, reason, order_id=order_id, action=name)

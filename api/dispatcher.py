@@ -41,22 +41,27 @@ IDLE_SECONDS = 0.1
 UPDATE_TIMEOUT = timedelta(seconds=20)
 
 
+async def start_order(client: Client, canonical: dict[str, Any]) -> str:
+    """Start the order's workflow; the business-key id makes a second start a no-op."""
+    order = Order.model_validate(canonical)
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        return "started"
+    except WorkflowAlreadyStartedError:
+        return "already started"
+
+
 class Dispatcher:
     def __init__(self, client: Client, db: AsyncEngine) -> None:
         self.client, self.db = client, db
         self._sem = asyncio.Semaphore(CONCURRENCY)
 
     async def _start(self, row: dict[str, Any]) -> tuple[int, str, str]:
-        order = Order.model_validate(row["canonical"])
         async with self._sem:
-            try:
-                await self.client.start_workflow(
-                    OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-                return row["id"], "done", "started"
-            except WorkflowAlreadyStartedError:
-                return row["id"], "done", "already started"
+            return row["id"], "done", await start_order(self.client, row["canonical"])
 
     async def _cancel(self, row: dict[str, Any]) -> tuple[int, str, str]:
         handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))

@@ -55,24 +55,28 @@ def up(
 @app.command()
 def bench(
     orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
-    section: str = typer.Option("all", help="all, orders (throughput and latency) or rules"),
+    section: str = typer.Option("all", help="all, orders (throughput and latency), rules or intake"),
+    intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
 ) -> None:
     """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
     decisions/s on durable_rules against the reference evaluator; simulate over history."""
     import json
 
     from cli.bench import run_bench
+    from cli.bench_intake import run_intake_bench
     from cli.bench_rules import run_rules_bench
     from cli.processes import StartupError
 
-    if section not in ("all", "orders", "rules"):
-        err.print(f"--section must be all, orders or rules, not '{section}'", style="red")
+    if section not in ("all", "orders", "rules", "intake"):
+        err.print(f"--section must be all, orders, rules or intake, not '{section}'", style="red")
         raise typer.Exit(2)
     out_dir = get_settings().var_dir / "bench"
     results: dict[str, object] = {}
     try:
         if section in ("all", "rules"):
             results["rules"] = run_rules_bench(out_dir, console)
+        if section in ("all", "intake"):
+            results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
         if section in ("all", "orders"):
             results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
     except StartupError as exc:

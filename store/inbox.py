@@ -124,6 +124,14 @@ async def pending(engine: AsyncEngine, limit: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
+async def for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(t.inbox).where(t.inbox.c.order_id == order_id).order_by(t.inbox.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
 async def settle(engine: AsyncEngine, results: list[tuple[int, str, str]]) -> None:
     """(inbox id, new state, outcome): `pending` again means try later."""
     if not results:

@@ -49,17 +49,21 @@ async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo
     ids = [r.json()["order_id"] for r in replies]
     for order_id in ids:
         try:
-            body = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} to settle",
-                                    within=120)
+            body = await wait_until(
+                functools.partial(settled, ordo, order_id), f"{order_id} to settle", within=120
+            )
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\nlast state: {await get_order(ordo, order_id)}\n"
-                                 f"carriers: {await ordo.carriers_admin()}") from None
+            raise AssertionError(
+                f"{exc}\nlast state: {await get_order(ordo, order_id)}\n"
+                f"carriers: {await ordo.carriers_admin()}"
+            ) from None
         assert body["status"] == "completed", body
         wf = body["workflow"]
         assert {s["status"] for s in wf["shipments"]} == {"delivered"}
         assert all(s["waybill_no"] for s in wf["shipments"])
         assert {d["ruleset"] for d in wf["decisions"]} >= {"priority", "split", "carriers"}
         assert body["order"]["shipping_address"]["phone"] == "13812345678"
+
     async def notified() -> list[dict[str, Any]] | None:
         notes = (await get_order(ordo, ids[0]))["record"]["payment_notifications"]
         return notes or None
@@ -79,6 +83,9 @@ async def test_duplicate_submission_yields_one_workflow(ordo: Ordo) -> None:
     assert {r.status_code for r in again} == {200}
     assert {r.json()["workflow_id"] for r in again} == {first.json()["workflow_id"]}
     wf_id = first.json()["workflow_id"]
+    await wait_until(
+        functools.partial(settled, ordo, first.json()["order_id"]), "the order to settle", within=120
+    )
     count = await ordo.temporal.count_workflows(f"WorkflowId = '{wf_id}'")
     assert count.count == 1
 
@@ -88,14 +95,18 @@ async def test_bad_order_is_rejected_with_field_and_kept(ordo: Ordo) -> None:
     payload["lines"][0]["quantity"] = 0
     async with httpx.AsyncClient(timeout=30) as http:
         r = await http.post(f"{ordo.api}/v1/orders", json=payload)
-        wrong_type = await http.post(f"{ordo.api}/v1/orders", content=b"<xml/>",
-                                     headers={"content-type": "application/xml"})
+        wrong_type = await http.post(
+            f"{ordo.api}/v1/orders", content=b"<xml/>", headers={"content-type": "application/xml"}
+        )
     assert r.status_code == 422
     assert {"field": "lines[0].quantity", "reason": "Input should be greater than 0"} in r.json()["errors"]
     assert wrong_type.status_code == 415
     async with ordo.db.connect() as conn:
-        body = (await conn.execute(select(t.dead_letters.c.body).where(
-            t.dead_letters.c.id == r.json()["dead_letter_id"]))).scalar_one()
+        body = (
+            await conn.execute(
+                select(t.dead_letters.c.body).where(t.dead_letters.c.id == r.json()["dead_letter_id"])
+            )
+        ).scalar_one()
     assert payload["external_id"] in body
 
 
@@ -121,13 +132,18 @@ async def test_concurrent_orders_never_oversell(ordo: Ordo, tmp_path: Path) -> N
         "products:\n  - {sku: LIMITED-1, name: 限量款, unit_price: '99.00', weight_g: 500}\n"
         "stock:\n  - {sku: LIMITED-1, warehouse: SH-01, on_hand: 8}\n"
         "  - {sku: LIMITED-1, warehouse: GZ-01, on_hand: 7}\n"
-        "  - {sku: LIMITED-1, warehouse: BJ-01, on_hand: 5}\n", encoding="utf-8")
+        "  - {sku: LIMITED-1, warehouse: BJ-01, on_hand: 5}\n",
+        encoding="utf-8",
+    )
     imported = ordo.ordo("catalog", "import", str(catalogue))
     assert imported.returncode == 0, imported.stderr
     tag = uuid.uuid4().hex[:6]
     from decimal import Decimal
-    payloads = [order_payload(f"limited-{tag}-{i}", [("LIMITED-1", 1)],
-                              unit_prices={"LIMITED-1": Decimal("99.00")}) for i in range(50)]
+
+    payloads = [
+        order_payload(f"limited-{tag}-{i}", [("LIMITED-1", 1)], unit_prices={"LIMITED-1": Decimal("99.00")})
+        for i in range(50)
+    ]
     async with httpx.AsyncClient(timeout=60) as http:
         replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
     assert {r.status_code for r in replies} == {202}
@@ -136,28 +152,51 @@ async def test_concurrent_orders_never_oversell(ordo: Ordo, tmp_path: Path) -> N
     async def all_decided() -> bool:
         async with ordo.db.connect() as conn:
             rows = (await conn.execute(select(t.orders.c.status).where(t.orders.c.order_id.in_(ids)))).all()
-        past_reserve = {"backordered", "reserved", "payment_authorised", "fulfilling", "shipped",
-                        "delivered", "completed", "cancelled", "awaiting_operator"}
+        past_reserve = {
+            "backordered",
+            "reserved",
+            "payment_authorised",
+            "fulfilling",
+            "shipped",
+            "delivered",
+            "completed",
+            "cancelled",
+            "awaiting_operator",
+        }
         return len(rows) == 50 and all(r[0] in past_reserve for r in rows)
 
     await wait_until(all_decided, "every order to reserve or backorder", within=180, interval=0.5)
     async with ordo.db.connect() as conn:
-        taken = (await conn.execute(
-            select(func.count(func.distinct(t.reservations.c.order_id)), func.sum(t.reservations.c.quantity))
-            .where(t.reservations.c.sku == "LIMITED-1", t.reservations.c.status.in_(["held", "consumed"]))
-        )).one()
-        stock = (await conn.execute(select(t.stock.c.on_hand, t.stock.c.reserved)
-                                    .where(t.stock.c.sku == "LIMITED-1"))).all()
-        backordered = (await conn.execute(select(func.count()).where(
-            t.orders.c.order_id.in_(ids), t.orders.c.status == OrderStatus.BACKORDERED.value))).scalar_one()
+        taken = (
+            await conn.execute(
+                select(
+                    func.count(func.distinct(t.reservations.c.order_id)), func.sum(t.reservations.c.quantity)
+                ).where(
+                    t.reservations.c.sku == "LIMITED-1", t.reservations.c.status.in_(["held", "consumed"])
+                )
+            )
+        ).one()
+        stock = (
+            await conn.execute(
+                select(t.stock.c.on_hand, t.stock.c.reserved).where(t.stock.c.sku == "LIMITED-1")
+            )
+        ).all()
+        backordered = (
+            await conn.execute(
+                select(func.count()).where(
+                    t.orders.c.order_id.in_(ids), t.orders.c.status == OrderStatus.BACKORDERED.value
+                )
+            )
+        ).scalar_one()
     assert taken == (20, 20)
     assert all(0 <= reserved <= on_hand for on_hand, reserved in stock)
     assert backordered == 30
 
 
 async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
-    payload = order_payload(f"replay-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 2)],
-                            unit_prices={})
+    payload = order_payload(
+        f"replay-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 2)], unit_prices={}
+    )
     async with httpx.AsyncClient(timeout=30) as http:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
     await wait_until(lambda: settled(ordo, order_id), "the order to settle", within=120)
@@ -165,8 +204,9 @@ async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
     async for wf in ordo.temporal.list_workflows(f"WorkflowId STARTS_WITH 'shipment-{order_id}'"):
         histories.append(await ordo.temporal.get_workflow_handle(wf.id).fetch_history())
     assert len(histories) >= 3  # the order and its two parcels (frozen + ambient)
-    replayer = Replayer(workflows=[OrderWorkflow, ShipmentWorkflow],
-                        data_converter=ordo.temporal.data_converter)
+    replayer = Replayer(
+        workflows=[OrderWorkflow, ShipmentWorkflow], data_converter=ordo.temporal.data_converter
+    )
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, result.replay_failure
@@ -181,16 +221,18 @@ async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Or
 
     async def some_in_flight() -> bool:
         async with ordo.db.connect() as conn:
-            statuses = (await conn.execute(
-                select(t.orders.c.status).where(t.orders.c.order_id.in_(ids)))).all()
+            statuses = (
+                await conn.execute(select(t.orders.c.status).where(t.orders.c.order_id.in_(ids)))
+            ).all()
         return any(s[0] != "received" for s in statuses)
 
     await wait_until(some_in_flight, "orders to be in flight", within=60)
     victim = ordo.child_pid("worker.py --queue orders")
     os.kill(victim, signal.SIGKILL)
     for order_id in ids:
-        body = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} after the kill",
-                                within=180)
+        body = await wait_until(
+            functools.partial(settled, ordo, order_id), f"{order_id} after the kill", within=180
+        )
         assert body["status"] == "completed", body["workflow"]
     assert ordo.child_pid("worker.py --queue orders") != victim  # the supervisor restarted it
     async with httpx.AsyncClient() as http:
@@ -199,14 +241,20 @@ async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Or
     assert sorted(mine) == sorted(ids)  # one capture per order, none twice
     assert len([a for a in ledger["auths"].values() if a["out_order_no"] in ids]) == len(ids)
     waybills = (await ordo.carriers_admin())["waybills"].values()
-    assert sorted(w["orderId"] for w in waybills if w["orderId"].rsplit("-p", 1)[0] in ids) == \
-        sorted(f"{i}-p1" for i in ids)
+    assert sorted(w["orderId"] for w in waybills if w["orderId"].rsplit("-p", 1)[0] in ids) == sorted(
+        f"{i}-p1" for i in ids
+    )
 
 
 async def test_payment_notifications_are_verified_and_stored_once(ordo: Ordo) -> None:
-    form = {"notify_id": uuid.uuid4().hex, "out_trade_no": f"shopify-n-{uuid.uuid4().hex[:6]}",
-            "trade_no": "2026000000000001", "trade_status": "TRADE_SUCCESS", "total_amount": "10.00",
-            "sign_type": "HMAC-SHA256"}
+    form = {
+        "notify_id": uuid.uuid4().hex,
+        "out_trade_no": f"shopify-n-{uuid.uuid4().hex[:6]}",
+        "trade_no": "2026000000000001",
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": "10.00",
+        "sign_type": "HMAC-SHA256",
+    }
     signed = {**form, "sign": alipay.sign(form, Settings().alipay_secret)}
     forged = {**form, "sign": "0" * 64}
     async with httpx.AsyncClient(timeout=10) as http:
@@ -216,6 +264,134 @@ async def test_payment_notifications_are_verified_and_stored_once(ordo: Ordo) ->
     assert (bad.status_code, bad.text) == (400, "fail")
     assert first.text == again.text == "success"
     async with ordo.db.connect() as conn:
-        count = (await conn.execute(select(func.count()).where(
-            t.payment_notifications.c.notify_id == form["notify_id"]))).scalar_one()
+        count = (
+            await conn.execute(
+                select(func.count()).where(t.payment_notifications.c.notify_id == form["notify_id"])
+            )
+        ).scalar_one()
     assert count == 1
+
+
+async def test_killing_the_api_mid_burst_loses_no_acknowledged_order(ordo: Ordo) -> None:
+    """A burst of orders (for a SKU that does not exist, so each workflow ends quickly); the
+    API is SIGKILLed mid-burst; the sender retries what got no answer, as a channel does.
+    Every acknowledged order ends up with exactly one workflow."""
+    tag = uuid.uuid4().hex[:6]
+    payloads = {
+        f"burst-{tag}-{i}": order_payload(f"burst-{tag}-{i}", [("COKE-330-24", 1)]) for i in range(600)
+    }
+    for p in payloads.values():
+        p["lines"][0]["sku"] = "NO-SUCH-SKU"
+    acked: dict[str, str] = {}
+    unanswered: list[str] = []
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=40)) as http:
+        sem = asyncio.Semaphore(40)
+
+        async def send(ext: str) -> None:
+            async with sem:
+                try:
+                    r = await http.post(f"{ordo.api}/v1/orders", json=payloads[ext])
+                except httpx.HTTPError:
+                    unanswered.append(ext)
+                    return
+            if r.status_code in (200, 202):
+                acked[ext] = r.json()["order_id"]
+            else:
+                unanswered.append(ext)
+
+        tasks = [asyncio.create_task(send(ext)) for ext in payloads]
+        await wait_until(lambda: asyncio.sleep(0, len(acked) >= 100), "100 acknowledgements", within=60)
+        victim = ordo.child_pid("-m api.app")
+        os.kill(victim, signal.SIGKILL)
+        await asyncio.gather(*tasks)
+        assert unanswered, "the kill interrupted nothing; the test proved nothing"
+
+        async def api_back() -> bool:
+            try:
+                return (await http.get(f"{ordo.api}/healthz")).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_until(api_back, "the API to be restarted", within=60)
+        assert ordo.child_pid("-m api.app") != victim
+        for ext in unanswered:  # the channel redelivers what got no answer
+            r = await http.post(f"{ordo.api}/v1/orders", json=payloads[ext])
+            assert r.status_code in (200, 202), r.text
+            acked[ext] = r.json()["order_id"]
+    assert len(acked) == len(payloads)
+
+    async def all_started() -> bool:
+        async with ordo.db.connect() as conn:
+            states = (
+                await conn.execute(
+                    select(t.inbox.c.state, func.count())
+                    .where(t.inbox.c.order_id.like(f"shopify-burst-{tag}-%"))
+                    .group_by(t.inbox.c.state)
+                )
+            ).all()
+        return dict(states) == {"done": len(payloads)}
+
+    await wait_until(all_started, "the dispatcher to start every acknowledged order", within=240)
+    sem = asyncio.Semaphore(20)
+
+    async def workflows_of(order_id: str) -> int:
+        async with sem:
+            count = await ordo.temporal.count_workflows(f"WorkflowId = 'order-{order_id}'")
+            return count.count
+
+    counts = await asyncio.gather(*(workflows_of(o) for o in acked.values()))
+    assert set(counts) == {1}
+
+
+async def test_a_channel_cancellation_reaches_the_running_order(ordo: Ordo) -> None:
+    import json as jsonlib
+
+    from channels import shopify
+    from tests.unit.test_channels import load
+
+    secret = Settings().shopify_secret
+    data = load("shopify_orders_create.json")
+    data["id"] = int(uuid.uuid4().int % 10**13)
+    order_id = f"shopify-{data['id']}"
+    create = jsonlib.dumps(data).encode()
+    data.update(cancelled_at="2026-11-11T01:00:00+08:00", cancel_reason="customer")
+    cancel = jsonlib.dumps(data).encode()
+
+    def headers(body: bytes, topic: str) -> dict[str, str]:
+        return {
+            "content-type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": shopify.sign(body, secret),
+        }
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        created = await http.post(
+            f"{ordo.api}/v1/channels/shopify/orders", content=create, headers=headers(create, "orders/create")
+        )
+        assert created.status_code == 202 and created.json()["order_id"] == order_id
+        held = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={"reason": "hold for the test"})
+        assert held.status_code == 200, held.text
+        sent = await http.post(
+            f"{ordo.api}/v1/channels/shopify/orders",
+            content=cancel,
+            headers=headers(cancel, "orders/cancelled"),
+        )
+        assert sent.status_code == 202 and sent.json()["kind"] == "cancel"
+    body = await wait_until(
+        functools.partial(settled, ordo, order_id), f"{order_id} to be cancelled", within=60
+    )
+    assert body["status"] == "cancelled"
+
+    async def outcome() -> Any:
+        async with ordo.db.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(t.inbox.c.state, t.inbox.c.outcome).where(
+                        t.inbox.c.order_id == order_id, t.inbox.c.kind == "cancel"
+                    )
+                )
+            ).first()
+        return row if row and row.state != "pending" else None
+
+    row = await wait_until(outcome, "the cancellation's outcome")
+    assert row.state == "done" and row.outcome.startswith("cancelled")

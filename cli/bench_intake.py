@@ -1,0 +1,205 @@
+"""`ordo bench --section intake`: how fast Ordo acknowledges orders and how fast the
+dispatcher turns a backlog into workflows, each against a baseline in the same run.
+
+1. Accept: N canonical orders `POST /v1/orders` from a concurrent client on loopback to
+   the API process on SQLite (each 202 means the row is committed). Baseline: the same
+   client and API answering `GET /healthz` (HTTP alone, no parsing, no database).
+2. Drain: the backlog from step 1 into `OrderWorkflow` starts by the dispatcher, on an
+   in-memory dev server with no workers (starting is what is measured). Baseline: the
+   same number of bare `start_workflow` calls from one client at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from cli.processes import Supervisor, find_binary, free_ports
+from cli.up import settings_env
+from config import queues
+from config.settings import PROJECT_ROOT, Settings
+from config.temporal import connect
+from store import tables as t
+from store.db import make_engine
+from store.migrate import migrate
+from workflows.baseline import BaselineWorkflow
+
+CONCURRENCY = 64
+
+
+def _order(tag: str, i: int) -> dict[str, Any]:
+    return {
+        "channel": "bench",
+        "external_id": f"{tag}-{i}",
+        "customer": {"id": f"b{i}"},
+        "lines": [{"sku": "COKE-330-24", "quantity": 1, "unit_price": "59.00"}],
+        "shipping_address": {
+            "name": "Bench",
+            "phone": "13800000000",
+            "province": "上海",
+            "city": "上海市",
+            "district": "浦东新区",
+            "street": "张江路1号",
+        },
+        "total": "59.00",
+    }
+
+
+async def _hammer(api: str, n: int, make: Any) -> float:
+    """Requests/s for n requests at CONCURRENCY; every answer must be 2xx."""
+    sem = asyncio.Semaphore(CONCURRENCY)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=api, timeout=60, limits=limits) as http:
+
+        async def one(i: int) -> None:
+            async with sem:
+                r = await make(http, i)
+                assert r.status_code < 300, r.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - started)
+
+
+async def _wait_http(url: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=2) as http:
+        while True:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up")
+            await asyncio.sleep(0.1)
+
+
+async def _drained(url: str, total: int) -> bool:
+    db = make_engine(url, readonly=True)
+    try:
+        async with db.connect() as conn:
+            done = (
+                await conn.execute(select(func.count()).select_from(t.inbox).where(t.inbox.c.state == "done"))
+            ).scalar_one()
+        return int(done) >= total
+    finally:
+        await db.dispose()
+
+
+async def _poll(check: Any, interval: float = 0.2) -> None:
+    """Poll until check() is true (the dispatcher is another process: nothing to await)."""
+    while True:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+
+
+async def run_intake_bench(orders: int, out_dir: Path, console: Console) -> dict[str, Any]:
+    temporal_port, ui, api_port = free_ports(3)
+    var = out_dir / f"intake-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    var.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        var_dir=var, temporal_address=f"127.0.0.1:{temporal_port}", temporal_ui_port=ui, api_port=api_port
+    )
+    await asyncio.to_thread(migrate, settings.effective_database_url)
+    env = {**settings_env(settings), "ORDO_LOG_LEVEL": "warning"}
+    api = f"http://127.0.0.1:{api_port}"
+    sup = Supervisor(var / "logs")
+    result: dict[str, Any] = {"orders": orders, "concurrency": CONCURRENCY, "database": "sqlite"}
+    try:
+        sup.start("api", [sys.executable, "-m", "api.app"], env=env, cwd=PROJECT_ROOT)
+        await _wait_http(f"{api}/healthz")
+        with console.status(f"intake: {orders} orders into the inbox..."):
+            await _hammer(api, 200, lambda http, i: http.get("/healthz"))  # warm-up
+            baseline = await _hammer(api, orders, lambda http, i: http.get("/healthz"))
+            tag = uuid.uuid4().hex[:8]
+            accepted = await _hammer(
+                api, orders, lambda http, i: http.post("/v1/orders", json=_order(tag, i))
+            )
+        result["accept"] = {
+            "orders_per_s": round(accepted, 1),
+            "baseline_healthz_per_s": round(baseline, 1),
+            "ratio": round(accepted / baseline, 3),
+        }
+
+        sup.start(
+            "temporal",
+            [
+                find_binary("temporal"),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(temporal_port),
+                "--ui-port",
+                str(ui),
+                "--log-level",
+                "warn",
+                "--namespace",
+                settings.temporal_namespace,
+            ],
+        )
+        client = None
+        deadline = time.monotonic() + 60
+        while client is None:
+            try:
+                client = await connect(settings)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+        with console.status(f"intake: draining {orders} inbox rows into workflows..."):
+            started = time.perf_counter()
+            sup.start("dispatcher", [sys.executable, "-m", "api.dispatcher"], env=env, cwd=PROJECT_ROOT)
+            await _poll(lambda: _drained(settings.effective_database_url, orders))
+            drain = time.perf_counter() - started
+            sem = asyncio.Semaphore(CONCURRENCY)
+            run = uuid.uuid4().hex[:8]
+
+            async def bare(i: int) -> None:
+                async with sem:
+                    await client.start_workflow(
+                        BaselineWorkflow.run, 0, id=f"bare-{run}-{i}", task_queue=queues.ORDERS
+                    )
+
+            started = time.perf_counter()
+            await asyncio.gather(*(bare(i) for i in range(orders)))
+            bare_seconds = time.perf_counter() - started
+        result["drain"] = {
+            "seconds": round(drain, 1),
+            "workflows_per_s": round(orders / drain, 1),
+            "baseline_bare_starts_seconds": round(bare_seconds, 1),
+            "ratio": round(bare_seconds / drain, 3),
+        }
+    finally:
+        sup.stop()
+    table = Table(title=f"intake, {orders} orders, {CONCURRENCY} concurrent, SQLite")
+    for col in ("step", "Ordo", "baseline (same run)", "ratio"):
+        table.add_column(col)
+    a, d = result["accept"], result["drain"]
+    table.add_row(
+        "accept into the inbox",
+        f"{a['orders_per_s']}/s",
+        f"GET /healthz {a['baseline_healthz_per_s']}/s",
+        str(a["ratio"]),
+    )
+    table.add_row(
+        "drain into workflows",
+        f"{d['seconds']} s ({d['workflows_per_s']}/s)",
+        f"bare starts {d['baseline_bare_starts_seconds']} s",
+        str(d["ratio"]),
+    )
+    console.print(table)
+    return result
