@@ -300,10 +300,14 @@ async def test_killing_the_api_mid_burst_loses_no_acknowledged_order(ordo: Ordo)
                 unanswered.append(ext)
 
         tasks = [asyncio.create_task(send(ext)) for ext in payloads]
-        await wait_until(lambda: asyncio.sleep(0, len(acked) >= 100), "100 acknowledgements", within=60)
-        victim = ordo.child_pid("-m api.app")
-        os.kill(victim, signal.SIGKILL)
-        await asyncio.gather(*tasks)
+        try:
+            await wait_until(lambda: asyncio.sleep(0, len(acked) >= 100), "100 acknowledgements", within=60)
+            victim = ordo.child_pid("api[.]app")
+            os.kill(victim, signal.SIGKILL)
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
         assert unanswered, "the kill interrupted nothing; the test proved nothing"
 
         async def api_back() -> bool:
@@ -313,7 +317,7 @@ async def test_killing_the_api_mid_burst_loses_no_acknowledged_order(ordo: Ordo)
                 return False
 
         await wait_until(api_back, "the API to be restarted", within=60)
-        assert ordo.child_pid("-m api.app") != victim
+        assert ordo.child_pid("api[.]app") != victim
         for ext in unanswered:  # the channel redelivers what got no answer
             r = await http.post(f"{ordo.api}/v1/orders", json=payloads[ext])
             assert r.status_code in (200, 202), r.text

@@ -34,8 +34,9 @@ def version_of(path: Path) -> str:
     return compile_loaded(load_rule_file(path)).version
 
 
-async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(wf: WorkflowStack,
-                                                                         rules_dir: Path) -> None:
+async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(
+    wf: WorkflowStack, rules_dir: Path
+) -> None:
     v1 = {name: version_of(rules_dir / f"{name}.yaml") for name in ("priority", "split", "carriers")}
     order = make_order("fraud-live-1", [("PHONE-X1", 5)])
     handle = await start(wf, order)
@@ -47,12 +48,17 @@ async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(wf: Work
 
     # while it waits: smaller parcels go live, a broken carriers file is refused
     split = rules_dir / "split.yaml"
-    split.write_text(split.read_text(encoding="utf-8").replace("max_parcel_weight_g: 20000",
-                                                               "max_parcel_weight_g: 1000"), encoding="utf-8")
+    split.write_text(
+        split.read_text(encoding="utf-8").replace("max_parcel_weight_g: 20000", "max_parcel_weight_g: 1000"),
+        encoding="utf-8",
+    )
     carriers = rules_dir / "carriers.yaml"
-    carriers.write_text(carriers.read_text(encoding="utf-8").replace("{fact: lane, eq: economy}",
-                                                                     "{fact: lane, eq: ecconomy}"),
-                        encoding="utf-8")
+    carriers.write_text(
+        carriers.read_text(encoding="utf-8").replace(
+            "{fact: lane, eq: economy}", "{fact: lane, eq: ecconomy}"
+        ),
+        encoding="utf-8",
+    )
     await update(handle, "release", OperatorNote(reason="buyer checked"))
     await deliver_all(wf, handle, expected_parcels=3)  # 5 x 420 g in parcels of at most 1 kg
     state = await handle.result()
@@ -65,14 +71,29 @@ async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(wf: Work
     assert {d.version for d in state.decisions if d.ruleset == "carriers"} == {v1["carriers"]}
 
     log = await decisions.list_versions(wf.db)
-    assert [(e["seq"], e["version"], e["previous_version"], e["summary"])
-            for e in log if e["ruleset"] == "split"] == [
+    assert [
+        (e["seq"], e["version"], e["previous_version"], e["summary"]) for e in log if e["ruleset"] == "split"
+    ] == [
         (2, by_set["split"].version, v1["split"], "default changed"),
-        (1, v1["split"], None, "rule set added")]
+        (1, v1["split"], None, "rule set added"),
+    ]
     assert [e["version"] for e in log if e["ruleset"] == "carriers"] == [v1["carriers"]]
     assert all(e["loaded_by"] and e["source"].endswith(".yaml") for e in log)
 
     recorded = await decisions.decisions_for_order(wf.db, order.order_id)
-    assert {(r["ruleset"], r["version"]) for r in recorded} == \
-        {(d.ruleset, d.version) for d in state.decisions}
+    assert {(r["ruleset"], r["version"]) for r in recorded} == {
+        (d.ruleset, d.version) for d in state.decisions
+    }
     assert all(r["decided_at"] is not None and r["evaluator"] == "durable_rules" for r in recorded)
+
+
+async def test_an_order_intake_was_unsure_of_is_held_until_an_operator_releases_it(wf: WorkflowStack) -> None:
+    order = make_order("text-unsure-1", [("COKE-330-24", 1)], channel="text")
+    order = order.model_copy(update={"review": "'可乐' -> COKE-330-24? candidates: ..."})
+    handle = await start(wf, order)
+    held = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "the intake hold")
+    assert held.exception_type == "intake_review"
+    assert held.decisions[-1].fired == ["intake-review-operator"]
+    await update(handle, "release", OperatorNote(reason="customer confirmed cola"))
+    await deliver_all(wf, handle, expected_parcels=1)
+    assert (await handle.result()).status == OrderStatus.COMPLETED
