@@ -39,9 +39,9 @@ class InboxWriter:
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[Accepted]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._insert = (
-            insert(t.inbox).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(t.inbox.c.id)
-        )
+        # a key another process inserted between our SELECT and INSERT is skipped here and
+        # still answered from the final read
+        self._insert_many = insert(t.inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
@@ -75,21 +75,32 @@ class InboxWriter:
                     future.set_result(result)
 
     async def _write(self, rows: list[dict[str, Any]]) -> list[Accepted]:
-        out: list[Accepted] = []
+        """Three statements per batch, whatever its size: which keys exist, insert the new
+        ones (first of each key), read back every key's id."""
+        keys = list(dict.fromkeys(row["dedupe_key"] for row in rows))
+        key_col = t.inbox.c.dedupe_key
         async with self.engine.begin() as conn:
+            existing = {r.dedupe_key for r in await conn.execute(select(key_col).where(key_col.in_(keys)))}
+            fresh: dict[str, dict[str, Any]] = {}
             for row in rows:
-                inserted = (await conn.execute(self._insert.values(**row))).first()
-                if inserted is not None:
-                    out.append(Accepted(inserted.id, row["order_id"], row["kind"], False))
-                    continue
-                existing = (
-                    await conn.execute(
-                        select(t.inbox.c.id, t.inbox.c.order_id).where(
-                            t.inbox.c.dedupe_key == row["dedupe_key"]
-                        )
-                    )
-                ).one()
-                out.append(Accepted(existing.id, existing.order_id, row["kind"], True))
+                if row["dedupe_key"] not in existing and row["dedupe_key"] not in fresh:
+                    fresh[row["dedupe_key"]] = row
+            if fresh:
+                await conn.execute(self._insert_many, list(fresh.values()))
+            ids = {
+                r.dedupe_key: (r.id, r.order_id)
+                for r in await conn.execute(
+                    select(t.inbox.c.id, key_col, t.inbox.c.order_id).where(key_col.in_(keys))
+                )
+            }
+        out: list[Accepted] = []
+        first_of: set[str] = set()
+        for row in rows:
+            key = row["dedupe_key"]
+            new = key in fresh and key not in first_of and fresh[key] is row
+            first_of.add(key)
+            inbox_id, order_id = ids[key]
+            out.append(Accepted(inbox_id, order_id, row["kind"], not new))
         return out
 
 
