@@ -28,7 +28,7 @@ from config import queues
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
-from domain.messages import ActionResult, OperatorNote
+from domain.messages import ActionResult, AddressChange, OperatorNote
 from domain.model import Order, workflow_id_for
 from store import inbox as inbox_store
 from store.db import make_engine
@@ -46,9 +46,13 @@ async def start_order(client: Client, canonical: dict[str, Any]) -> str:
     order = Order.model_validate(canonical)
     try:
         await client.start_workflow(
-            OrderWorkflow.run, order, id=order.workflow_id, task_queue=queues.ORDERS,
+            OrderWorkflow.run,
+            order,
+            id=order.workflow_id,
+            task_queue=queues.ORDERS,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
         return "started"
     except WorkflowAlreadyStartedError:
         return "already started"
@@ -64,14 +68,23 @@ class Dispatcher:
             return row["id"], "done", await start_order(self.client, row["canonical"])
 
     async def _cancel(self, row: dict[str, Any]) -> tuple[int, str, str]:
-        handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))
         note = OperatorNote(reason=row["canonical"].get("reason", "cancelled by the channel"),
                             operator=f"channel:{row['channel']}")
+        return await self._update(row, "cancel", note, "cancelled")
+
+    async def _address(self, row: dict[str, Any]) -> tuple[int, str, str]:
+        order = Order.model_validate(row["canonical"])
+        change = AddressChange(address=order.shipping_address, reason=f"updated on {row['channel']}")
+        return await self._update(row, "change_address", change, "address changed")
+
+    async def _update(self, row: dict[str, Any], name: str, arg: Any, done: str) -> tuple[int, str, str]:
+        """The same Update an operator sends; its validator accepts or refuses the change."""
+        handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))
         async with self._sem:
             try:
-                result = await handle.execute_update(
-                    "cancel", note, result_type=ActionResult, rpc_timeout=UPDATE_TIMEOUT)
-                return row["id"], "done", f"cancelled: {result.message}"
+                result = await handle.execute_update(name, arg, result_type=ActionResult,
+                                                     rpc_timeout=UPDATE_TIMEOUT)
+                return row["id"], "done", f"{done}: {result.message}"
             except WorkflowUpdateFailedError as exc:
                 reason = str(getattr(exc.cause, "message", exc))
                 return row["id"], "rejected", f"refused by the order: {reason}"
@@ -82,7 +95,9 @@ class Dispatcher:
 
     async def _one(self, row: dict[str, Any]) -> tuple[int, str, str]:
         try:
-            return await (self._start(row) if row["kind"] == "order" else self._cancel(row))
+            if row["kind"] == "order":
+                return await self._start(row)
+            return await (self._cancel(row) if row["kind"] == "cancel" else self._address(row))
         except Exception as exc:  # Temporal busy or down: stays pending, tried again
             log.warning("dispatch.retry", inbox_id=row["id"], order_id=row["order_id"], error=str(exc))
             return row["id"], "pending", f"{type(exc).__name__}: {exc}"

@@ -29,9 +29,10 @@ class PayloadError(Exception):
 
 @dataclass
 class Intake:
-    """One payload's meaning: a new order, or a change to one the channel sent before."""
+    """One payload's meaning: a new order, or a change to one the channel sent before
+    (`cancel`, or `address`: the order as it is now, whose shipping address may be new)."""
 
-    kind: Literal["order", "cancel"]
+    kind: Literal["order", "cancel", "address"]
     channel: str
     external_id: str
     order: Order | None = None

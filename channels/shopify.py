@@ -143,6 +143,8 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
         canonical["review"] = (
             f"Shopify says financial_status={data['financial_status']}: a refund is in flight"
         )
+    if topic == "orders/updated":
+        canonical["review"] = ""
     order = build_order(
         canonical,
         {
@@ -163,4 +165,6 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
             "external_id": "id",
         },
     )
+    if topic == "orders/updated":  # the order as it is now: its address may have moved
+        return Intake(kind="address", channel=CHANNEL, external_id=order_id, order=order)
     return Intake(kind="order", channel=CHANNEL, external_id=order_id, order=order)

@@ -113,10 +113,13 @@ def row_for(
     content_hash: str,
     canonical: dict[str, Any],
 ) -> dict[str, Any]:
+    key = f"{kind}:{channel}:{external_id}"
+    if kind == "address":  # each distinct update is its own change; a redelivery is not
+        key += f":{content_hash[:16]}"
     return {
         "channel": channel,
         "kind": kind,
-        "dedupe_key": f"{kind}:{channel}:{external_id}",
+        "dedupe_key": key,
         "content_hash": content_hash,
         "order_id": order_id,
         "body": body,

@@ -347,7 +347,7 @@ async def test_killing_the_api_mid_burst_loses_no_acknowledged_order(ordo: Ordo)
     assert set(counts) == {1}
 
 
-async def test_a_channel_cancellation_reaches_the_running_order(ordo: Ordo) -> None:
+async def test_channel_updates_and_cancellations_reach_the_running_order(ordo: Ordo) -> None:
     import json as jsonlib
 
     from channels import shopify
@@ -358,8 +358,21 @@ async def test_a_channel_cancellation_reaches_the_running_order(ordo: Ordo) -> N
     data["id"] = int(uuid.uuid4().int % 10**13)
     order_id = f"shopify-{data['id']}"
     create = jsonlib.dumps(data).encode()
+    data["shipping_address"]["address1"] = "文一西路969号"
+    moved = jsonlib.dumps(data).encode()
     data.update(cancelled_at="2026-11-11T01:00:00+08:00", cancel_reason="customer")
     cancel = jsonlib.dumps(data).encode()
+
+    async def outcome(kind: str) -> Any:
+        async with ordo.db.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(t.inbox.c.state, t.inbox.c.outcome).where(
+                        t.inbox.c.order_id == order_id, t.inbox.c.kind == kind
+                    )
+                )
+            ).first()
+        return row if row and row.state != "pending" else None
 
     def headers(body: bytes, topic: str) -> dict[str, str]:
         return {
@@ -375,6 +388,14 @@ async def test_a_channel_cancellation_reaches_the_running_order(ordo: Ordo) -> N
         assert created.status_code == 202 and created.json()["order_id"] == order_id
         held = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={"reason": "hold for the test"})
         assert held.status_code == 200, held.text
+        update = await http.post(
+            f"{ordo.api}/v1/channels/shopify/orders", content=moved, headers=headers(moved, "orders/updated")
+        )
+        assert update.status_code == 202 and update.json()["kind"] == "address"
+        changed = await wait_until(functools.partial(outcome, "address"), "the address change's outcome")
+        assert changed.state == "done" and changed.outcome.startswith("address changed")
+        record = await get_order(ordo, order_id)
+        assert record["order"]["shipping_address"]["street"].startswith("文一西路969号")
         sent = await http.post(
             f"{ordo.api}/v1/channels/shopify/orders",
             content=cancel,
@@ -386,16 +407,5 @@ async def test_a_channel_cancellation_reaches_the_running_order(ordo: Ordo) -> N
     )
     assert body["status"] == "cancelled"
 
-    async def outcome() -> Any:
-        async with ordo.db.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(t.inbox.c.state, t.inbox.c.outcome).where(
-                        t.inbox.c.order_id == order_id, t.inbox.c.kind == "cancel"
-                    )
-                )
-            ).first()
-        return row if row and row.state != "pending" else None
-
-    row = await wait_until(outcome, "the cancellation's outcome")
+    row = await wait_until(functools.partial(outcome, "cancel"), "the cancellation's outcome")
     assert row.state == "done" and row.outcome.startswith("cancelled")

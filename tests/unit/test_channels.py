@@ -281,3 +281,11 @@ def test_shopify_malformed_variants_are_payload_errors_not_crashes(mutate: Any) 
     mutate(data)
     with pytest.raises(PayloadError):
         shopify.parse(raw(data))
+
+
+def test_shopify_orders_updated_is_an_address_change_for_the_running_order() -> None:
+    data = load("shopify_orders_create.json")
+    data["shipping_address"]["address1"] = "文一西路969号"
+    item = shopify.parse(raw(data), "orders/updated")
+    assert item.kind == "address" and item.order is not None
+    assert item.order.shipping_address.street.startswith("文一西路969号")
