@@ -68,8 +68,10 @@ class Dispatcher:
             return row["id"], "done", await start_order(self.client, row["canonical"])
 
     async def _cancel(self, row: dict[str, Any]) -> tuple[int, str, str]:
-        note = OperatorNote(reason=row["canonical"].get("reason", "cancelled by the channel"),
-                            operator=f"channel:{row['channel']}")
+        note = OperatorNote(
+            reason=row["canonical"].get("reason", "cancelled by the channel"),
+            operator=f"channel:{row['channel']}",
+        )
         return await self._update(row, "cancel", note, "cancelled")
 
     async def _address(self, row: dict[str, Any]) -> tuple[int, str, str]:
@@ -82,8 +84,9 @@ class Dispatcher:
         handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))
         async with self._sem:
             try:
-                result = await handle.execute_update(name, arg, result_type=ActionResult,
-                                                     rpc_timeout=UPDATE_TIMEOUT)
+                result = await handle.execute_update(
+                    name, arg, result_type=ActionResult, rpc_timeout=UPDATE_TIMEOUT
+                )
                 return row["id"], "done", f"{done}: {result.message}"
             except WorkflowUpdateFailedError as exc:
                 reason = str(getattr(exc.cause, "message", exc))
@@ -97,6 +100,11 @@ class Dispatcher:
         try:
             if row["kind"] == "order":
                 return await self._start(row)
+            if row["kind"] == "hold":
+                note = OperatorNote(
+                    reason=row["canonical"].get("reason", ""), operator=f"channel:{row['channel']}"
+                )
+                return await self._update(row, "hold", note, "held")
             return await (self._cancel(row) if row["kind"] == "cancel" else self._address(row))
         except Exception as exc:  # Temporal busy or down: stays pending, tried again
             log.warning("dispatch.retry", inbox_id=row["id"], order_id=row["order_id"], error=str(exc))

@@ -97,6 +97,15 @@ class IntakeService:
         except PayloadError as exc:
             return await self.refuse(channel, raw, exc.errors, topic)
         acc = await self.store(item, raw)
+        if acc.duplicate and item.kind == "order" and item.order is not None and item.order.review:
+            # the platform re-sent an order we have, now with a refund in flight: hold it
+            hold = Intake(
+                kind="hold",
+                channel=item.channel,
+                external_id=item.external_id,
+                reason=f"{item.channel} re-sent the order: {item.order.review}",
+            )
+            await self.store(hold, raw)
         log.info(
             "intake.accepted", channel=channel, order_id=acc.order_id, kind=acc.kind, duplicate=acc.duplicate
         )

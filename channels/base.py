@@ -32,7 +32,7 @@ class Intake:
     """One payload's meaning: a new order, or a change to one the channel sent before
     (`cancel`, or `address`: the order as it is now, whose shipping address may be new)."""
 
-    kind: Literal["order", "cancel", "address"]
+    kind: Literal["order", "cancel", "address", "hold"]
     channel: str
     external_id: str
     order: Order | None = None

@@ -114,7 +114,7 @@ def row_for(
     canonical: dict[str, Any],
 ) -> dict[str, Any]:
     key = f"{kind}:{channel}:{external_id}"
-    if kind == "address":  # each distinct update is its own change; a redelivery is not
+    if kind in ("address", "hold"):  # each distinct update is its own change; a redelivery is not
         key += f":{content_hash[:16]}"
     return {
         "channel": channel,

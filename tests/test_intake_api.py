@@ -306,3 +306,24 @@ def test_hostile_payloads_get_no_5xx_and_none_is_lost(
     else:
         assert reply.status_code in (400, 401, 404, 413, 415), reply.status_code
         assert after == before
+
+
+async def test_a_re_sent_trade_with_a_refund_in_flight_holds_the_order(db_url: str, tmp_path: Path) -> None:
+    await prepare_database(db_url)
+    app = create_app(Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET))
+    trade = json.loads(payload("taobao_trade_fullinfo.json"))
+    async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+        first = await http.post("/v1/channels/taobao/orders", json=trade)
+        trade["trade_fullinfo_get_response"]["trade"]["orders"]["order"][1]["refund_status"] = (
+            "WAIT_SELLER_AGREE"
+        )
+        again = await http.post("/v1/channels/taobao/orders", json=trade)
+        once_more = await http.post("/v1/channels/taobao/orders", json=trade)  # TMC redelivers
+    assert first.status_code == 202 and again.status_code == 200 and once_more.status_code == 200
+    db = make_engine(db_url)
+    try:
+        rows = await inbox_store.for_order(db, "taobao-3615284739201058842")
+    finally:
+        await db.dispose()
+    assert [r["kind"] for r in rows] == ["order", "hold"]  # one hold, however often it is re-sent
+    assert "refund WAIT_SELLER_AGREE" in rows[1]["canonical"]["reason"]
