@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -97,6 +98,17 @@ def _channel_path(canonical: str, paths: dict[str, str]) -> str:
         if canonical == prefix or canonical.startswith(prefix + ".") or canonical.startswith(prefix + "["):
             return paths[prefix] + canonical[len(prefix) :]
     return canonical
+
+
+def money(value: Any, path: str) -> Decimal:
+    """An amount however the platform writes it (string, number, empty for zero)."""
+    try:
+        amount = Decimal(str(value if value not in (None, "") else "0"))
+    except InvalidOperation:
+        raise fail(path, f"'{value}' is not an amount") from None
+    if not amount.is_finite():
+        raise fail(path, f"'{value}' is not an amount")
+    return amount
 
 
 def need(obj: Any, key: str, path: str) -> Any:

@@ -5,23 +5,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail, need, parse_json
+from channels.base import Intake, PayloadError, build_order, fail, money, need, parse_json
 from domain.errors import FieldError
 
 CHANNEL = "jd"
 CST = timezone(timedelta(hours=8))
 CANCELLED = ("TRADE_CANCELED",)
 ON_HOLD = ("LOCKED", "PAUSE")
-
-
-def _money(value: Any, path: str) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise fail(path, f"'{value}' is not an amount in yuan") from None
 
 
 def _int(value: Any, path: str) -> int:
@@ -73,14 +66,14 @@ def parse(raw: bytes) -> Intake:
             {
                 "sku": str(sku),
                 "quantity": _int(item.get("itemTotal"), f"{path}.itemTotal"),
-                "unit_price": str(_money(item.get("jdPrice"), f"{path}.jdPrice")),
+                "unit_price": str(money(item.get("jdPrice"), f"{path}.jdPrice")),
             }
         )
     if errors:
         raise PayloadError(errors)
     subtotal = sum((Decimal(ln["unit_price"]) * ln["quantity"] for ln in lines), Decimal("0"))
-    shipping = _money(info.get("freightPrice"), "orderInfo.freightPrice")
-    paid = _money(need(info, "orderPayment", "orderInfo.orderPayment"), "orderInfo.orderPayment") + _money(
+    shipping = money(info.get("freightPrice"), "orderInfo.freightPrice")
+    paid = money(need(info, "orderPayment", "orderInfo.orderPayment"), "orderInfo.orderPayment") + money(
         info.get("balanceUsed"), "orderInfo.balanceUsed"
     )
     discount = subtotal + shipping - paid

@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail, need, parse_json
+from channels.base import Intake, PayloadError, build_order, fail, money, need, parse_json
 from domain.errors import FieldError
 
 CHANNEL = "shopify"
@@ -32,13 +32,6 @@ def verify(raw: bytes, header: str | None, secret: str) -> bool:
 
 def sign(raw: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
-
-
-def _money(value: Any, path: str) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise fail(path, f"'{value}' is not an amount") from None
 
 
 def _tier(order: dict[str, Any]) -> str:
@@ -97,20 +90,20 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
             {
                 "sku": item["sku"],
                 "quantity": item.get("quantity"),
-                "unit_price": str(_money(item.get("price"), f"line_items[{i}].price")),
+                "unit_price": str(money(item.get("price"), f"line_items[{i}].price")),
             }
         )
     if errors:
         raise PayloadError(errors)
     shipping = sum(
         (
-            _money(s.get("price"), f"shipping_lines[{i}].price")
+            money(s.get("price"), f"shipping_lines[{i}].price")
             for i, s in enumerate(data.get("shipping_lines") or [])
             if isinstance(s, dict)
         ),
         Decimal("0"),
     )
-    tax = Decimal("0") if data.get("taxes_included") else _money(data.get("total_tax"), "total_tax")
+    tax = Decimal("0") if data.get("taxes_included") else money(data.get("total_tax"), "total_tax")
     customer = data.get("customer") or {}
     street = " ".join(str(addr.get(k) or "").strip() for k in ("address1", "address2")).strip()
     canonical = {
@@ -135,8 +128,8 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
         "currency": data.get("currency") or "CNY",
         "shipping_fee": str(shipping),
         "tax": str(tax),
-        "discount": str(_money(data.get("total_discounts"), "total_discounts")),
-        "total": str(_money(need(data, "total_price", "total_price"), "total_price")),
+        "discount": str(money(data.get("total_discounts"), "total_discounts")),
+        "total": str(money(need(data, "total_price", "total_price"), "total_price")),
         "placed_at": data.get("created_at"),
     }
     if data.get("financial_status") in ("partially_refunded", "refunded"):

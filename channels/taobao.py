@@ -10,10 +10,10 @@ operator; a closed trade cancels the order.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail, need, parse_json
+from channels.base import Intake, PayloadError, build_order, fail, money, need, parse_json
 from domain.errors import FieldError
 
 CST = timezone(timedelta(hours=8))
@@ -21,13 +21,6 @@ PAID = ("WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART", "PAID_FORBID_CONSIGN"
 CLOSED = ("TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO")
 REFUND_DONE = ("SUCCESS",)
 REFUND_OPEN = ("WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS")
-
-
-def _money(value: Any, path: str) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise fail(path, f"'{value}' is not an amount in yuan") from None
 
 
 def _when(value: Any) -> str | None:
@@ -75,7 +68,7 @@ def parse(raw: bytes, channel: str = "taobao") -> Intake:
             continue
         refund = str(line.get("refund_status") or "NO_REFUND")
         if refund in REFUND_DONE:
-            refunded += _money(line.get("payment"), f"{path}.payment")
+            refunded += money(line.get("payment"), f"{path}.payment")
             continue
         if refund in REFUND_OPEN:
             review.append(f"line {line.get('oid')}: refund {refund}")
@@ -92,7 +85,7 @@ def parse(raw: bytes, channel: str = "taobao") -> Intake:
             {
                 "sku": str(sku),
                 "quantity": line.get("num"),
-                "unit_price": str(_money(line.get("price"), f"{path}.price")),
+                "unit_price": str(money(line.get("price"), f"{path}.price")),
             }
         )
     if errors:
@@ -100,8 +93,8 @@ def parse(raw: bytes, channel: str = "taobao") -> Intake:
     if not lines:
         return Intake(kind="cancel", channel=channel, external_id=tid, reason="every line was refunded")
     subtotal = sum((Decimal(ln["unit_price"]) * int(ln["quantity"] or 0) for ln in lines), Decimal("0"))
-    shipping = _money(trade.get("post_fee"), "trade.post_fee")
-    total = _money(need(trade, "payment", "trade.payment"), "trade.payment") - refunded
+    shipping = money(trade.get("post_fee"), "trade.post_fee")
+    total = money(need(trade, "payment", "trade.payment"), "trade.payment") - refunded
     discount = subtotal + shipping - total  # Taobao spreads discounts over lines and the trade
     if discount < 0:
         raise fail(
