@@ -197,6 +197,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "record": stored, "workflow": live, "live": live is not None}
         return JSONResponse(for_role(x_ordo_role, body))
 
+    async def _update_just_started(handle: Any, name: str, arg: Any) -> Any:
+        for attempt in range(6):
+            try:
+                return await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND or attempt == 5:
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+        raise AssertionError("unreachable")
+
     async def _update(request: Request, order_id: str, name: str, arg: Any) -> JSONResponse:
         client = await request.app.state.temporal.client()
         handle = client.get_workflow_handle(workflow_id_for(order_id))
@@ -204,14 +214,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
             except RPCError as exc:
-                pending = [r for r in await inbox_store.for_order(request.app.state.db, order_id)
-                           if r["kind"] == "order" and r["state"] == "pending"]
-                if exc.status != RPCStatusCode.NOT_FOUND or not pending:
+                accepted = [r for r in await inbox_store.for_order(request.app.state.db, order_id)
+                            if r["kind"] == "order"]
+                if exc.status != RPCStatusCode.NOT_FOUND or not accepted:
                     raise
-                # accepted moments ago and not started yet: start it now (the dispatcher's
-                # later start is a no-op), then act on it
-                await start_order(client, pending[0]["canonical"])
-                result = await handle.execute_update(name, arg, rpc_timeout=UPDATE_TIMEOUT)
+                # accepted moments ago: start it now if the dispatcher has not (a second start
+                # is a no-op), then act on it; a workflow started an instant ago can still
+                # answer NOT_FOUND (seen in CI), so try a few times
+                await start_order(client, accepted[0]["canonical"])
+                result = await _update_just_started(handle, name, arg)
         except WorkflowUpdateFailedError as exc:
             reason = getattr(exc.cause, "message", None) or str(exc)
             return problem(409, reason, order_id=order_id, action=name)

@@ -47,6 +47,14 @@ def accepted_body(acc: inbox_store.Accepted) -> dict[str, Any]:
     }
 
 
+def unexpected(channel: str, exc: Exception) -> FieldError:
+    return FieldError(
+        field="body",
+        reason=f"the payload's structure is not one the {channel} adapter "
+        f"understands ({type(exc).__name__}: {exc}); it is kept as a dead letter",
+    )
+
+
 class IntakeService:
     def __init__(self, db: AsyncEngine, writer: inbox_store.InboxWriter) -> None:
         self.db, self.writer = db, writer
@@ -96,6 +104,9 @@ class IntakeService:
             item = registry.parse(channel, raw, topic, products)
         except PayloadError as exc:
             return await self.refuse(channel, raw, exc.errors, topic)
+        except Exception as exc:  # an adapter met a shape it did not expect: refuse, keep, log
+            log.exception("intake.adapter_failed", channel=channel)
+            return await self.refuse(channel, raw, [unexpected(channel, exc)], topic)
         acc = await self.store(item, raw)
         if acc.duplicate and item.kind == "order" and item.order is not None and item.order.review:
             # the platform re-sent an order we have, now with a refund in flight: hold it
@@ -123,6 +134,9 @@ class IntakeService:
             batch = pos_csv.parse_batch(raw)
         except PayloadError as exc:
             return await self.refuse("pos", raw, exc.errors)
+        except Exception as exc:
+            log.exception("intake.adapter_failed", channel="pos")
+            return await self.refuse("pos", raw, [unexpected("pos", exc)])
         accepted = []
         lines = _text(raw).splitlines()
         for rows, item in batch.orders:  # each inbox row keeps the header and its own rows

@@ -111,6 +111,15 @@ def money(value: Any, path: str) -> Decimal:
     return amount
 
 
+def obj(value: Any) -> dict[str, Any]:
+    """A nested object, or an empty one when the platform sent something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def need(obj: Any, key: str, path: str) -> Any:
     """A required field of a channel payload, or an error naming its path."""
     if not isinstance(obj, dict):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail, money, need, parse_json
+from channels.base import Intake, PayloadError, build_order, fail, money, need, obj, parse_json
 from domain.errors import FieldError
 
 CHANNEL = "jd"
@@ -26,12 +26,12 @@ def _int(value: Any, path: str) -> int:
 
 def order_of(data: Any) -> dict[str, Any]:
     if isinstance(data, dict) and "jingdong_pop_order_get_responce" in data:
-        resp = data["jingdong_pop_order_get_responce"] or {}
+        resp = obj(data["jingdong_pop_order_get_responce"])
         if str(resp.get("code", "0")) != "0":
             raise fail("jingdong_pop_order_get_responce.code", f"JD returned error code {resp.get('code')}")
-        data = (resp.get("orderDetailInfo") or {}).get("orderInfo")
+        data = obj(resp.get("orderDetailInfo")).get("orderInfo")
     if isinstance(data, dict) and "error_response" in data:
-        err = data["error_response"] or {}
+        err = obj(data["error_response"])
         raise fail(
             "error_response", f"JD error {err.get('code')}: {err.get('en_desc') or err.get('zh_desc')}"
         )

@@ -14,7 +14,7 @@ import hmac
 from decimal import Decimal
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail, money, need, parse_json
+from channels.base import Intake, PayloadError, build_order, fail, items, money, need, obj, parse_json
 from domain.errors import FieldError
 
 CHANNEL = "shopify"
@@ -35,7 +35,7 @@ def sign(raw: bytes, secret: str) -> str:
 
 
 def _tier(order: dict[str, Any]) -> str:
-    tags = str((order.get("customer") or {}).get("tags") or "") + "," + str(order.get("tags") or "")
+    tags = str(obj(order.get("customer")).get("tags") or "") + "," + str(order.get("tags") or "")
     words = {t.strip().lower() for t in tags.split(",")}
     for tier in _TIERS:
         if tier in words:
@@ -44,7 +44,7 @@ def _tier(order: dict[str, Any]) -> str:
 
 
 def _payment_method(order: dict[str, Any]) -> str:
-    gateways = " ".join(str(g).lower() for g in order.get("payment_gateway_names") or [])
+    gateways = " ".join(str(g).lower() for g in items(order.get("payment_gateway_names")))
     if "cash on delivery" in gateways or "cod" in gateways.split():
         return "cod"
     if "alipay" in gateways:
@@ -69,12 +69,12 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
     addr = data.get("shipping_address")
     if not isinstance(addr, dict):
         raise fail("shipping_address", "required: Ordo ships every order (no shipping_address was sent)")
-    items = data.get("line_items")
-    if not isinstance(items, list) or not items:
+    line_items = data.get("line_items")
+    if not isinstance(line_items, list) or not line_items:
         raise fail("line_items", "required: at least one line item")
     errors: list[FieldError] = []
     lines = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(line_items):
         if not isinstance(item, dict):
             errors.append(FieldError(field=f"line_items[{i}]", reason="expected an object"))
             continue
@@ -98,13 +98,13 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
     shipping = sum(
         (
             money(s.get("price"), f"shipping_lines[{i}].price")
-            for i, s in enumerate(data.get("shipping_lines") or [])
+            for i, s in enumerate(items(data.get("shipping_lines")))
             if isinstance(s, dict)
         ),
         Decimal("0"),
     )
     tax = Decimal("0") if data.get("taxes_included") else money(data.get("total_tax"), "total_tax")
-    customer = data.get("customer") or {}
+    customer = obj(data.get("customer"))
     street = " ".join(str(addr.get(k) or "").strip() for k in ("address1", "address2")).strip()
     canonical = {
         "channel": CHANNEL,

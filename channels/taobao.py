@@ -32,7 +32,8 @@ def _when(value: Any) -> str | None:
 
 def trade_of(data: Any) -> dict[str, Any]:
     if isinstance(data, dict) and "trade_fullinfo_get_response" in data:
-        data = (data["trade_fullinfo_get_response"] or {}).get("trade")
+        response = data["trade_fullinfo_get_response"]
+        data = response.get("trade") if isinstance(response, dict) else None
     elif isinstance(data, dict) and "trade" in data and isinstance(data["trade"], dict):
         data = data["trade"]
     if not isinstance(data, dict):
