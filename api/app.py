@@ -34,6 +34,7 @@ from domain.model import Address, Order, workflow_id_for
 from domain.wire import alipay
 from store import decisions as decision_store
 from store import inbox as inbox_store
+from store import ledger
 from store import orders as order_store
 from store.db import make_engine
 from workflows.order import OrderWorkflow
@@ -297,6 +298,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def order_counts(request: Request) -> dict[str, Any]:
         """Orders by status, for dashboards."""
         return {"by_status": await order_store.counts_by_status(request.app.state.read_db)}
+
+    @app.get("/v1/inventory")
+    async def inventory(sku: str, request: Request) -> JSONResponse:
+        """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
+        available (= on hand - reserved - safety stock), and the total."""
+        levels = await ledger.availability(request.app.state.read_db, sku)
+        if not levels:
+            return problem(404, f"no stock of '{sku}' anywhere; check the SKU")
+        return JSONResponse({"sku": sku, "warehouses": levels,
+                             "available": sum(lv["available"] for lv in levels)})
 
     @app.get("/v1/rules/versions")
     async def rule_versions(request: Request, ruleset: str | None = None, limit: int = 100,

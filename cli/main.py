@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.catalogue import CatalogueFileError, import_file
 from cli.intake import import_cmd, intake_app, schema_app
+from cli.inventory import inventory_app
 from cli.processes import StartupError
 from cli.rules import rules_app
 from config.settings import get_settings
@@ -23,6 +24,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(intake_app, name="intake")
+app.add_typer(inventory_app, name="inventory")
 app.add_typer(schema_app, name="schema")
 app.command("import")(import_cmd)
 console = Console()

@@ -185,6 +185,7 @@ class StockLevel(BaseModel):
     sku: NonEmpty
     warehouse: NonEmpty
     on_hand: int = Field(ge=0)
+    safety_stock: int = Field(0, ge=0, description="units never promised to orders (damage, display, buffer)")
 
 
 class Catalogue(BaseModel):

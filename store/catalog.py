@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.model import Carrier, Catalogue, Product, Warehouse
+from store import ledger
 from store import tables as t
 
 
@@ -23,8 +24,10 @@ async def _upsert(conn: AsyncConnection, table: Any, keys: Iterable[str], row: d
     return True
 
 
-async def import_catalogue(engine: AsyncEngine, catalogue: Catalogue) -> dict[str, int]:
-    """Products, warehouses and carriers are upserted; stock sets on-hand (reserved stays)."""
+async def import_catalogue(engine: AsyncEngine, catalogue: Catalogue,
+                           source: str = "catalogue import") -> dict[str, int]:
+    """Products, warehouses and carriers are upserted; stock sets on-hand (reserved stays),
+    each change written to the ledger as a receipt (new row) or an adjustment."""
     counts = {"products": 0, "warehouses": 0, "stock": 0, "carriers": 0}
     async with engine.begin() as conn:
         for p in catalogue.products:
@@ -49,16 +52,22 @@ async def import_catalogue(engine: AsyncEngine, catalogue: Catalogue) -> dict[st
             if s.warehouse not in known_whs:
                 raise ValueError(f"stock: unknown warehouse '{s.warehouse}' - import it first")
             where = [t.stock.c.sku == s.sku, t.stock.c.warehouse == s.warehouse]
-            row = (await conn.execute(select(t.stock.c.reserved).where(*where))).first()
+            row = (await conn.execute(select(t.stock.c.reserved, t.stock.c.on_hand).where(*where))).first()
             if row is None:
                 await conn.execute(t.stock.insert().values(
-                    sku=s.sku, warehouse=s.warehouse, on_hand=s.on_hand, reserved=0))
+                    sku=s.sku, warehouse=s.warehouse, on_hand=s.on_hand, reserved=0,
+                    safety_stock=s.safety_stock))
+                await ledger.record(conn, s.sku, s.warehouse, "receipt", source, on_hand=s.on_hand)
             elif row[0] > s.on_hand:
                 raise ValueError(
                     f"stock: {s.sku}@{s.warehouse} on_hand {s.on_hand} is below the "
                     f"{row[0]} units already reserved")
             else:
-                await conn.execute(t.stock.update().where(*where).values(on_hand=s.on_hand))
+                await conn.execute(t.stock.update().where(*where).values(
+                    on_hand=s.on_hand, safety_stock=s.safety_stock))
+                if s.on_hand != row[1]:  # a count that differs from the books
+                    await ledger.record(conn, s.sku, s.warehouse, "adjustment", source,
+                                        on_hand=s.on_hand - int(row[1]))
             counts["stock"] += 1
     return counts
 

@@ -2,9 +2,10 @@
 
 `reserve` plans against current availability and then, in one transaction, moves each
 allocation from available to reserved only if it is still available (`on_hand - reserved
->= qty` in the WHERE clause). If another order won the race the transaction rolls back
-and the plan is made again. A unique key per reservation row makes a retried activity
-return the first result instead of reserving twice.
+- safety_stock >= qty` in the WHERE clause), and writes the movement to the ledger. If
+another order won the race the transaction rolls back and the plan is made again. A unique
+key per reservation row makes a retried activity return the first result instead of
+reserving twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.messages import Allocation, LineFacts, ReserveResult
 from domain.model import Warehouse
+from store import ledger
 from store import tables as t
 from store.catalog import all_warehouses
 
@@ -28,7 +30,8 @@ class _LostRace(Exception):
 
 async def availability(conn: AsyncConnection, skus: list[str]) -> dict[tuple[str, str], int]:
     rows = await conn.execute(
-        select(t.stock.c.sku, t.stock.c.warehouse, t.stock.c.on_hand - t.stock.c.reserved)
+        select(t.stock.c.sku, t.stock.c.warehouse,
+               t.stock.c.on_hand - t.stock.c.reserved - t.stock.c.safety_stock)
         .where(t.stock.c.sku.in_(skus))
     )
     return {(r[0], r[1]): int(r[2]) for r in rows}
@@ -73,14 +76,16 @@ async def reserve(
                         .where(
                             t.stock.c.sku == a.sku,
                             t.stock.c.warehouse == a.warehouse,
-                            t.stock.c.on_hand - t.stock.c.reserved >= a.quantity,
+                            t.stock.c.on_hand - t.stock.c.reserved - t.stock.c.safety_stock >= a.quantity,
                         )
                         .values(reserved=t.stock.c.reserved + a.quantity)
                     )
                     if moved.rowcount != 1:
                         raise _LostRace
+                    key = f"{key_prefix}{a.line_no}:{a.warehouse}"
+                    await ledger.record(conn, a.sku, a.warehouse, "reserve", key, reserved=a.quantity)
                     await conn.execute(t.reservations.insert().values(
-                        key=f"{key_prefix}{a.line_no}:{a.warehouse}", order_id=order_id,
+                        key=key, order_id=order_id,
                         line_no=a.line_no, sku=a.sku, warehouse=a.warehouse,
                         quantity=a.quantity, status="held",
                     ))
@@ -111,6 +116,9 @@ async def _settle(engine: AsyncEngine, order_id: str, new_status: str, skus: set
             values = {"reserved": t.stock.c.reserved - r.quantity}
             if new_status == "consumed":
                 values["on_hand"] = t.stock.c.on_hand - r.quantity
+            await ledger.record(conn, r.sku, r.warehouse, "ship" if new_status == "consumed" else "release",
+                                r.key, on_hand=-r.quantity if new_status == "consumed" else 0,
+                                reserved=-r.quantity)
             await conn.execute(
                 update(t.stock)
                 .where(t.stock.c.sku == r.sku, t.stock.c.warehouse == r.warehouse)

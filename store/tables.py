@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -58,7 +59,23 @@ stock = Table(
     Column("warehouse", String(32), primary_key=True),
     Column("on_hand", Integer, nullable=False),
     Column("reserved", Integer, nullable=False, server_default="0"),
+    Column("safety_stock", Integer, nullable=False, server_default="0"),  # never promised to orders
     CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
+)
+
+# Every change to `stock` is also a row here, in the same transaction: the balance of a SKU
+# at a warehouse is the sum of its movements, which `ordo inventory audit` checks.
+stock_movements = Table(
+    "stock_movements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # opening receipt adjustment reserve release ship
+    Column("on_hand_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("reference", String(240), nullable=False),  # order id, reservation key, file
+    _now(),
+    Index("ix_stock_movements_sku_warehouse", "sku", "warehouse"),
 )
 
 reservations = Table(

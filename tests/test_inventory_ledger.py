@@ -3,32 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from sqlalchemy import func, select
+import httpx
+from sqlalchemy import func, select, update
 
+from api.app import create_app
+from config.settings import PROJECT_ROOT, Settings
 from domain.messages import LineFacts
 from domain.model import Catalogue, Product, StockLevel, Temperature
 from domain.sourcing import plan_sourcing
-from store import inventory
+from store import inventory, ledger
 from store import tables as t
 from store.catalog import import_catalogue
 from store.db import make_engine
-from tests.harness import prepare_database
+from tests.harness import prepare_database, serve_app
 
 
 def one_unit(order_no: int) -> list[LineFacts]:
-    return [LineFacts(line_no=0, sku="RARE-1", quantity=1, weight_g=100, temperature=Temperature.AMBIENT,
-                      hazmat=False, oversize=False)]
+    return [
+        LineFacts(
+            line_no=0,
+            sku="RARE-1",
+            quantity=1,
+            weight_g=100,
+            temperature=Temperature.AMBIENT,
+            hazmat=False,
+            oversize=False,
+        )
+    ]
 
 
 async def test_concurrent_reservations_never_exceed_stock_and_retries_do_not_double(db_url: str) -> None:
     await prepare_database(db_url)
     engine = make_engine(db_url)
     try:
-        await import_catalogue(engine, Catalogue(
-            products=[Product(sku="RARE-1", name="rare", unit_price="10.00", weight_g=100)],  # type: ignore[arg-type]
-            stock=[StockLevel(sku="RARE-1", warehouse=w, on_hand=q)
-                   for w, q in (("SH-01", 20), ("GZ-01", 17), ("BJ-01", 13))]))
+        await import_catalogue(
+            engine,
+            Catalogue(
+                products=[Product(sku="RARE-1", name="rare", unit_price="10.00", weight_g=100)],  # type: ignore[arg-type]
+                stock=[
+                    StockLevel(sku="RARE-1", warehouse=w, on_hand=q)
+                    for w, q in (("SH-01", 20), ("GZ-01", 17), ("BJ-01", 13))
+                ],
+            ),
+        )
 
         def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
             return plan_sourcing(lines, avail, whs, "上海")
@@ -36,18 +59,27 @@ async def test_concurrent_reservations_never_exceed_stock_and_retries_do_not_dou
         async def order(i: int) -> bool:
             result = await inventory.reserve(engine, f"o-{i}", "r1", one_unit(i), plan, allow_partial=False)
             if result.reserved:  # a retried activity gets the same reservation, not a second one
-                again = await inventory.reserve(engine, f"o-{i}", "r1", one_unit(i), plan,
-                                                allow_partial=False)
+                again = await inventory.reserve(
+                    engine, f"o-{i}", "r1", one_unit(i), plan, allow_partial=False
+                )
                 assert again.allocations == result.allocations
             return result.reserved
 
         outcomes = await asyncio.gather(*(order(i) for i in range(200)))
         assert sum(outcomes) == 50
         async with engine.connect() as conn:
-            held = (await conn.execute(select(func.sum(t.reservations.c.quantity)).where(
-                t.reservations.c.sku == "RARE-1", t.reservations.c.status == "held"))).scalar_one()
-            rows = (await conn.execute(select(t.stock.c.on_hand, t.stock.c.reserved)
-                                       .where(t.stock.c.sku == "RARE-1"))).all()
+            held = (
+                await conn.execute(
+                    select(func.sum(t.reservations.c.quantity)).where(
+                        t.reservations.c.sku == "RARE-1", t.reservations.c.status == "held"
+                    )
+                )
+            ).scalar_one()
+            rows = (
+                await conn.execute(
+                    select(t.stock.c.on_hand, t.stock.c.reserved).where(t.stock.c.sku == "RARE-1")
+                )
+            ).all()
         assert held == 50
         assert all(reserved == on_hand for on_hand, reserved in rows)
 
@@ -55,8 +87,126 @@ async def test_concurrent_reservations_never_exceed_stock_and_retries_do_not_dou
         assert await inventory.release(engine, winner) == 1
         assert await inventory.release(engine, winner) == 0  # releasing twice releases nothing
         async with engine.connect() as conn:
-            reserved = (await conn.execute(select(func.sum(t.stock.c.reserved))
-                                           .where(t.stock.c.sku == "RARE-1"))).scalar_one()
+            reserved = (
+                await conn.execute(select(func.sum(t.stock.c.reserved)).where(t.stock.c.sku == "RARE-1"))
+            ).scalar_one()
         assert reserved == 49
+        checked, drifts = await ledger.audit(engine)  # 200 racing orders, every movement booked
+        assert drifts == [] and checked > 3
     finally:
         await engine.dispose()
+
+
+async def test_the_ledger_explains_every_balance_and_the_audit_names_drift(db_url: str) -> None:
+    await prepare_database(db_url)
+    engine = make_engine(db_url)
+    try:
+        await import_catalogue(
+            engine,
+            Catalogue(
+                products=[Product(sku="LEDGER-1", name="ledger", unit_price="10.00", weight_g=100)],  # type: ignore[arg-type]
+                stock=[StockLevel(sku="LEDGER-1", warehouse="SH-01", on_hand=10, safety_stock=3)],
+            ),
+            "receiving note 77",
+        )
+
+        def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
+            return plan_sourcing(lines, avail, whs, "上海")
+
+        def units(n: int) -> list[LineFacts]:
+            return [
+                LineFacts(
+                    line_no=0,
+                    sku="LEDGER-1",
+                    quantity=n,
+                    weight_g=100 * n,
+                    temperature=Temperature.AMBIENT,
+                    hazmat=False,
+                    oversize=False,
+                )
+            ]
+
+        # safety stock: 10 on hand, 3 kept back, so 8 cannot be promised but 7 can
+        assert not (await inventory.reserve(engine, "a", "r1", units(8), plan, allow_partial=False)).reserved
+        assert (await inventory.reserve(engine, "a", "r2", units(7), plan, allow_partial=False)).reserved
+        assert await inventory.consume(engine, "a", {"LEDGER-1@SH-01"}) == 7
+        blocked = await inventory.reserve(engine, "b", "r1", units(1), plan, allow_partial=False)
+        assert not blocked.reserved  # 3 left, all of it safety stock
+        await import_catalogue(
+            engine,
+            Catalogue(stock=[StockLevel(sku="LEDGER-1", warehouse="SH-01", on_hand=12, safety_stock=3)]),
+            "cycle count",
+        )
+        assert (await inventory.reserve(engine, "b", "r2", units(2), plan, allow_partial=False)).reserved
+        assert await inventory.release(engine, "b") == 2
+        assert await inventory.stock_row(engine, "LEDGER-1", "SH-01") == (12, 0)
+        assert await ledger.availability(engine, "LEDGER-1") == [
+            {"warehouse": "SH-01", "on_hand": 12, "reserved": 0, "safety_stock": 3, "available": 9}
+        ]
+        kinds = [
+            (m["kind"], m["on_hand_delta"], m["reserved_delta"], m["reference"])
+            for m in reversed(await ledger.movements(engine, "LEDGER-1"))
+        ]
+        assert kinds == [
+            ("receipt", 10, 0, "receiving note 77"),
+            ("reserve", 0, 7, "a:r2:0:SH-01"),
+            ("ship", -7, -7, "a:r2:0:SH-01"),
+            ("adjustment", 9, 0, "cycle count"),
+            ("reserve", 0, 2, "b:r2:0:SH-01"),
+            ("release", 0, -2, "b:r2:0:SH-01"),
+        ]
+        assert (await ledger.audit(engine))[1] == []
+
+        async with engine.begin() as conn:  # someone edits the table behind the ledger's back
+            await conn.execute(update(t.stock).where(t.stock.c.sku == "LEDGER-1").values(on_hand=15))
+        [drift] = (await ledger.audit(engine))[1]
+        assert (drift.sku, drift.warehouse, drift.describe()) == (
+            "LEDGER-1",
+            "SH-01",
+            "on hand 15, ledger says 12",
+        )
+    finally:
+        await engine.dispose()
+
+
+async def test_inventory_over_the_api_and_the_audit_command(db_url: str, tmp_path: Path) -> None:
+    await prepare_database(db_url)
+    env = {**os.environ, "ORDO_DATABASE_URL": db_url, "ORDO_VAR_DIR": str(tmp_path), "COLUMNS": "200"}
+
+    def ordo(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "inventory", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    clean = await asyncio.to_thread(ordo, "audit")
+    assert clean.returncode == 0 and "116 stock balances checked against the ledger: no drift" in clean.stdout
+    app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
+    async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
+        body = (await http.get("/v1/inventory", params={"sku": "COKE-330-24"})).json()
+        missing = await http.get("/v1/inventory", params={"sku": "NOPE"})
+    assert {w["warehouse"] for w in body["warehouses"]} == {"SH-01", "GZ-01", "BJ-01", "CD-01"}
+    assert body["available"] == sum(
+        w["on_hand"] - w["reserved"] - w["safety_stock"] for w in body["warehouses"]
+    )
+    assert missing.status_code == 404
+    engine = make_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(t.stock)
+                .where(t.stock.c.sku == "COKE-330-24", t.stock.c.warehouse == "GZ-01")
+                .values(on_hand=t.stock.c.on_hand + 5)
+            )
+    finally:
+        await engine.dispose()
+    drift = await asyncio.to_thread(ordo, "audit", "--json")
+    assert drift.returncode == 1
+    [found] = json.loads(drift.stdout)["drift"]
+    assert (found["sku"], found["warehouse"]) == ("COKE-330-24", "GZ-01") and "ledger says" in found["what"]
+    shown = await asyncio.to_thread(ordo, "show", "COKE-330-24")
+    assert shown.returncode == 0 and "receipt" in shown.stdout and "catalogue import" in shown.stdout

@@ -1,0 +1,104 @@
+"""`ordo inventory audit` and `ordo inventory show SKU`: the stock ledger for operators."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import get_settings
+from store import ledger
+from store.db import make_engine
+from store.migrate import MigrationError, migrate
+
+inventory_app = typer.Typer(help="Stock: availability, movements, audit.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _run(work: Any) -> Any:
+    url = get_settings().effective_database_url
+    try:
+        migrate(url)
+    except MigrationError as exc:
+        err.print(str(exc), style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+
+    async def go() -> Any:
+        db = make_engine(url, readonly=True)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+@inventory_app.command("audit")
+def audit(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Recompute every balance from the ledger and the held reservations; exit 1 on drift."""
+    checked, drifts = _run(ledger.audit)
+    if as_json:
+        print(
+            json.dumps(
+                {"checked": checked, "drift": [d.__dict__ | {"what": d.describe()} for d in drifts]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        if drifts:
+            table = Table("sku", "warehouse", "what differs")
+            for d in drifts:
+                table.add_row(d.sku, d.warehouse, d.describe())
+            console.print(table)
+        console.print(
+            f"{checked} stock balances checked against the ledger: "
+            + (f"[red]{len(drifts)} drift(s)[/]" if drifts else "[green]no drift[/]")
+        )
+    if drifts:
+        raise typer.Exit(1)
+
+
+@inventory_app.command("show")
+def show(
+    sku: str = typer.Argument(..., help="e.g. COKE-330-24"),
+    movements: int = typer.Option(10, help="latest movements to list"),
+) -> None:
+    """Availability per warehouse and the latest movements of one SKU."""
+
+    async def work(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return await ledger.availability(db, sku), await ledger.movements(db, sku, movements)
+
+    levels, moves = _run(work)
+    if not levels:
+        err.print(
+            f"no stock of '{sku}' anywhere; is the SKU right? (`ordo catalog import` loads stock)",
+            style="red",
+        )
+        raise typer.Exit(1)
+    table = Table("warehouse", "on hand", "reserved", "safety stock", "available", title=sku)
+    for lv in levels:
+        table.add_row(
+            lv["warehouse"],
+            str(lv["on_hand"]),
+            str(lv["reserved"]),
+            str(lv["safety_stock"]),
+            str(lv["available"]),
+        )
+    console.print(table)
+    recent = Table("when", "warehouse", "kind", "on hand", "reserved", "reference", title="latest movements")
+    for m in moves:
+        recent.add_row(
+            f"{m['created_at']:%Y-%m-%d %H:%M:%S}",
+            m["warehouse"],
+            m["kind"],
+            f"{m['on_hand_delta']:+d}",
+            f"{m['reserved_delta']:+d}",
+            m["reference"],
+        )
+    console.print(recent)

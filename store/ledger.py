@@ -1,0 +1,123 @@
+"""The stock ledger: one row per movement, written in the same transaction as the change
+to `stock`, so the balance can always be recomputed and checked (`ordo inventory audit`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store import tables as t
+
+KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship")
+
+
+async def record(
+    conn: AsyncConnection,
+    sku: str,
+    warehouse: str,
+    kind: str,
+    reference: str,
+    on_hand: int = 0,
+    reserved: int = 0,
+) -> None:
+    assert kind in KINDS, kind
+    await conn.execute(
+        t.stock_movements.insert().values(
+            sku=sku,
+            warehouse=warehouse,
+            kind=kind,
+            on_hand_delta=on_hand,
+            reserved_delta=reserved,
+            reference=reference[:240],
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    sku: str
+    warehouse: str
+    on_hand: int  # in the stock table
+    on_hand_ledger: int  # the sum of its movements
+    reserved: int
+    reserved_ledger: int
+    held: int  # units in held reservation rows
+
+    def describe(self) -> str:
+        parts = []
+        if self.on_hand != self.on_hand_ledger:
+            parts.append(f"on hand {self.on_hand}, ledger says {self.on_hand_ledger}")
+        if self.reserved != self.reserved_ledger:
+            parts.append(f"reserved {self.reserved}, ledger says {self.reserved_ledger}")
+        if self.reserved != self.held:
+            parts.append(f"reserved {self.reserved}, held reservations add up to {self.held}")
+        return "; ".join(parts)
+
+
+async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
+    """(stock rows checked, the ones whose balance the ledger or the reservations disagree with)."""
+    async with engine.connect() as conn:
+        sums = {
+            (r.sku, r.warehouse): (int(r.on_hand), int(r.reserved))
+            for r in await conn.execute(
+                select(
+                    t.stock_movements.c.sku,
+                    t.stock_movements.c.warehouse,
+                    func.sum(t.stock_movements.c.on_hand_delta).label("on_hand"),
+                    func.sum(t.stock_movements.c.reserved_delta).label("reserved"),
+                ).group_by(t.stock_movements.c.sku, t.stock_movements.c.warehouse)
+            )
+        }
+        held = {
+            (r.sku, r.warehouse): int(r.q)
+            for r in await conn.execute(
+                select(
+                    t.reservations.c.sku,
+                    t.reservations.c.warehouse,
+                    func.sum(t.reservations.c.quantity).label("q"),
+                )
+                .where(t.reservations.c.status == "held")
+                .group_by(t.reservations.c.sku, t.reservations.c.warehouse)
+            )
+        }
+        stock = (await conn.execute(select(t.stock))).all()
+    drifts = []
+    keys = {(r.sku, r.warehouse) for r in stock} | set(sums)
+    rows = {(r.sku, r.warehouse): r for r in stock}
+    for key in sorted(keys):
+        row = rows.get(key)
+        on_hand, reserved = (int(row.on_hand), int(row.reserved)) if row else (0, 0)
+        ledger = sums.get(key, (0, 0))
+        d = Drift(key[0], key[1], on_hand, ledger[0], reserved, ledger[1], held.get(key, 0))
+        if d.describe():
+            drifts.append(d)
+    return len(keys), drifts
+
+
+async def availability(engine: AsyncEngine, sku: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(t.stock).where(t.stock.c.sku == sku).order_by(t.stock.c.warehouse))
+        return [
+            {
+                "warehouse": r.warehouse,
+                "on_hand": r.on_hand,
+                "reserved": r.reserved,
+                "safety_stock": r.safety_stock,
+                "available": max(r.on_hand - r.reserved - r.safety_stock, 0),
+            }
+            for r in rows
+        ]
+
+
+async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(t.stock_movements)
+            .where(t.stock_movements.c.sku == sku)
+            .order_by(t.stock_movements.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
