@@ -121,3 +121,85 @@ async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[dict
             .limit(limit)
         )
         return [dict(r._mapping) for r in rows]
+
+
+RECEIPT_TYPES = ("CGRK", "DBRK", "THRK", "HHRK", "B2BRK")  # purchase, transfer, return, exchange inbound
+
+
+@dataclass(frozen=True)
+class StockChange:
+    out_biz_code: str
+    sku: str
+    warehouse: str
+    quantity: int  # signed: + stock arrived, - stock left or was written off
+    order_type: str
+
+
+async def apply_stock_change(engine: AsyncEngine, change: StockChange) -> str:
+    """Apply one WMS stock change once (keyed by outBizCode): `applied`, `duplicate`, or a
+    refusal in words (unknown stock row, or on hand would fall below what is reserved)."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    kind = "receipt" if change.quantity > 0 and change.order_type in RECEIPT_TYPES else "adjustment"
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                t.wms_events.insert().values(
+                    out_biz_code=change.out_biz_code,
+                    sku=change.sku,
+                    warehouse=change.warehouse,
+                    quantity=change.quantity,
+                    order_type=change.order_type,
+                )
+            )
+            where = [t.stock.c.sku == change.sku, t.stock.c.warehouse == change.warehouse]
+            row = (await conn.execute(select(t.stock.c.on_hand, t.stock.c.reserved).where(*where))).first()
+            if row is None:
+                raise _Refused(
+                    f"no stock row for {change.sku} at {change.warehouse}; import the product first"
+                )
+            if row.on_hand + change.quantity < row.reserved:
+                raise _Refused(
+                    f"{change.sku}@{change.warehouse}: on hand would fall to "
+                    f"{row.on_hand + change.quantity}, below the {row.reserved} reserved"
+                )
+            await conn.execute(
+                update(t.stock).where(*where).values(on_hand=t.stock.c.on_hand + change.quantity)
+            )
+            await record(
+                conn,
+                change.sku,
+                change.warehouse,
+                kind,
+                f"wms:{change.out_biz_code}",
+                on_hand=change.quantity,
+            )
+    except IntegrityError:
+        return "duplicate"
+    except _Refused as exc:
+        return str(exc)
+    return "applied"
+
+
+class _Refused(Exception):
+    pass
+
+
+async def backordered_for(engine: AsyncEngine, sku: str) -> list[str]:
+    """Orders waiting for stock of a SKU, most urgent first (express lane, then oldest)."""
+    from sqlalchemy import case
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(t.orders.c.order_id)
+            .join(t.order_lines, t.order_lines.c.order_id == t.orders.c.order_id)
+            .where(t.orders.c.status == "backordered", t.order_lines.c.sku == sku)
+            .group_by(t.orders.c.order_id, t.orders.c.priority, t.orders.c.created_at)
+            .order_by(
+                case((t.orders.c.priority == "express", 0), (t.orders.c.priority == "standard", 1), else_=2),
+                t.orders.c.created_at,
+                t.orders.c.order_id,
+            )
+        )
+        return [r.order_id for r in rows]

@@ -63,6 +63,18 @@ stock = Table(
     CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
 )
 
+# WMS stock-change reports already applied, by the WMS's idempotency key (outBizCode).
+wms_events = Table(
+    "wms_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("out_biz_code", String(100), nullable=False, unique=True),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("order_type", String(16), nullable=False),
+    _now(),
+)
+
 # Every change to `stock` is also a row here, in the same transaction: the balance of a SKU
 # at a warehouse is the sum of its movements, which `ordo inventory audit` checks.
 stock_movements = Table(

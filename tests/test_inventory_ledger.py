@@ -210,3 +210,29 @@ async def test_inventory_over_the_api_and_the_audit_command(db_url: str, tmp_pat
     assert (found["sku"], found["warehouse"]) == ("COKE-330-24", "GZ-01") and "ledger says" in found["what"]
     shown = await asyncio.to_thread(ordo, "show", "COKE-330-24")
     assert shown.returncode == 0 and "receipt" in shown.stdout and "catalogue import" in shown.stdout
+
+
+async def test_wms_stock_changes_apply_once_and_refuse_what_cannot_be(db_url: str) -> None:
+    await prepare_database(db_url)
+    engine = make_engine(db_url)
+    try:
+        before = await inventory.stock_row(engine, "RICE-5KG", "SH-01")
+        receipt = ledger.StockChange("CGRK-1", "RICE-5KG", "SH-01", 40, "CGRK")
+        assert await ledger.apply_stock_change(engine, receipt) == "applied"
+        assert await ledger.apply_stock_change(engine, receipt) == "duplicate"  # the WMS re-sent it
+        damage = ledger.StockChange("PDTZ-1", "RICE-5KG", "SH-01", -(before[0] + 41), "PDTZ")
+        refused = await ledger.apply_stock_change(engine, damage)
+        assert "on hand would fall to -1" in refused
+        assert (
+            await ledger.apply_stock_change(engine, ledger.StockChange("X-1", "NOPE", "SH-01", 1, "CGRK"))
+            == "no stock row for NOPE at SH-01; import the product first"
+        )
+        assert await inventory.stock_row(engine, "RICE-5KG", "SH-01") == (before[0] + 40, before[1])
+        assert (await ledger.audit(engine))[1] == []
+        kinds = [
+            (m["kind"], m["on_hand_delta"], m["reference"])
+            for m in await ledger.movements(engine, "RICE-5KG", 1)
+        ]
+        assert kinds == [("receipt", 40, "wms:CGRK-1")]
+    finally:
+        await engine.dispose()

@@ -409,3 +409,63 @@ async def test_channel_updates_and_cancellations_reach_the_running_order(ordo: O
 
     row = await wait_until(functools.partial(outcome, "cancel"), "the cancellation's outcome")
     assert row.state == "done" and row.outcome.startswith("cancelled")
+
+
+async def test_a_wms_receipt_resumes_backordered_orders_at_once(ordo: Ordo, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from domain.wire import qimen
+
+    sku = f"RESTOCK-{uuid.uuid4().hex[:5].upper()}"
+    catalogue = tmp_path / "restock.yaml"
+    catalogue.write_text(
+        f"products:\n  - {{sku: {sku}, name: 补货款, unit_price: '20.00', weight_g: 300}}\n"
+        f"stock:\n  - {{sku: {sku}, warehouse: SH-01, on_hand: 0}}\n",
+        encoding="utf-8",
+    )
+    assert ordo.ordo("catalog", "import", str(catalogue)).returncode == 0
+    payload = order_payload(
+        f"restock-{uuid.uuid4().hex[:6]}", [(sku, 2)], unit_prices={sku: Decimal("20.00")}
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+
+        async def backordered() -> bool:
+            return (await get_order(ordo, order_id))["status"] == "backordered"
+
+        await wait_until(backordered, "the order to wait for stock", within=60)
+        body = qimen.to_xml(
+            "request",
+            {
+                "items": [
+                    {
+                        "outBizCode": f"CGRK-{order_id}",
+                        "warehouseCode": "SH-01",
+                        "itemCode": sku,
+                        "inventoryType": "ZP",
+                        "quantity": "5",
+                        "orderType": "CGRK",
+                        "changeTime": "2026-11-27 12:00:00",
+                    }
+                ]
+            },
+        )
+        params = {"method": "stockchange.report", "app_key": "wms"}
+        params["sign"] = qimen.sign(params, body, Settings().qimen_secret)
+        reply = await http.post(
+            f"{ordo.api}/v1/wms/qimen",
+            params=params,
+            content=body.encode(),
+            headers={"content-type": "application/xml"},
+        )
+        assert "<flag>success</flag>" in reply.text and "resumed 1 backordered" in reply.text
+        forged = await http.post(
+            f"{ordo.api}/v1/wms/qimen",
+            params={**params, "sign": "0" * 32},
+            content=body.encode(),
+            headers={"content-type": "application/xml"},
+        )
+        assert forged.status_code == 401
+    # the order's own retry timer is 30 minutes away: only the signal can have woken it
+    done = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} to complete", within=120)
+    assert done["status"] == "completed"
