@@ -98,15 +98,22 @@ class IntakeService:
             },
         )
 
-    async def accept(self, channel: str, raw: bytes, topic: str = "") -> Outcome:
+    async def read(self, channel: str, raw: bytes, topic: str = "") -> Intake:
+        """The payload through its adapter; every failure is a PayloadError, never a crash."""
         try:
             products = await self.products() if channel == "text" else []
-            item = registry.parse(channel, raw, topic, products)
-        except PayloadError as exc:
-            return await self.refuse(channel, raw, exc.errors, topic)
+            return registry.parse(channel, raw, topic, products)
+        except PayloadError:
+            raise
         except Exception as exc:  # an adapter met a shape it did not expect: refuse, keep, log
             log.exception("intake.adapter_failed", channel=channel)
-            return await self.refuse(channel, raw, [unexpected(channel, exc)], topic)
+            raise PayloadError([unexpected(channel, exc)]) from None
+
+    async def accept(self, channel: str, raw: bytes, topic: str = "") -> Outcome:
+        try:
+            item = await self.read(channel, raw, topic)
+        except PayloadError as exc:
+            return await self.refuse(channel, raw, exc.errors, topic)
         acc = await self.store(item, raw)
         if acc.duplicate and item.kind == "order" and item.order is not None and item.order.review:
             # the platform re-sent an order we have, now with a refund in flight: hold it

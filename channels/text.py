@@ -19,7 +19,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any
 
-from channels.base import Intake, PayloadError, build_order, fail
+from channels.base import Intake, PayloadError, build_order, fail, parse_json
 from domain.errors import FieldError
 from domain.model import Product
 
@@ -132,8 +132,6 @@ def message_of(raw: bytes) -> tuple[str, str]:
         raise fail("body", f"not UTF-8 text (byte {exc.start} is invalid)") from None
     stripped = text.strip()
     if stripped.startswith("{"):
-        from channels.base import parse_json
-
         data = parse_json(raw)
         if not isinstance(data, dict) or not isinstance(data.get("message"), str):
             raise fail("message", "required: the text of the message")

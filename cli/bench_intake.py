@@ -23,14 +23,13 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from cli.processes import Supervisor, find_binary, free_ports
 from cli.up import settings_env
 from config import queues
 from config.settings import PROJECT_ROOT, Settings
 from config.temporal import connect
-from store import tables as t
+from store import inbox as inbox_store
 from store.db import make_engine
 from store.migrate import migrate
 from workflows.baseline import BaselineWorkflow
@@ -107,16 +106,8 @@ async def _wait_http(url: str, within: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-async def _drained(url: str, total: int) -> bool:
-    db = make_engine(url, readonly=True)
-    try:
-        async with db.connect() as conn:
-            done = (
-                await conn.execute(select(func.count()).select_from(t.inbox).where(t.inbox.c.state == "done"))
-            ).scalar_one()
-        return int(done) >= total
-    finally:
-        await db.dispose()
+async def _drained(db: Any, total: int) -> bool:
+    return (await inbox_store.counts(db)).get("done", 0) >= total
 
 
 async def _poll(check: Any, interval: float = 0.2) -> None:
@@ -187,7 +178,11 @@ async def run_intake_bench(orders: int, out_dir: Path, console: Console) -> dict
         with console.status(f"intake: draining {orders} inbox rows into workflows..."):
             started = time.perf_counter()
             sup.start("dispatcher", [sys.executable, "-m", "api.dispatcher"], env=env, cwd=PROJECT_ROOT)
-            await _poll(lambda: _drained(settings.effective_database_url, orders))
+            db = make_engine(settings.effective_database_url, readonly=True)
+            try:
+                await _poll(lambda: _drained(db, orders))
+            finally:
+                await db.dispose()
             drain = time.perf_counter() - started
             sem = asyncio.Semaphore(CONCURRENCY)
             run = uuid.uuid4().hex[:8]

@@ -15,27 +15,17 @@ from rich.table import Table
 
 from api.intake import IntakeService, Outcome
 from channels import registry
+from channels.base import PayloadError
+from cli.database import migrated_url
 from config.settings import get_settings
-from domain.errors import FieldError
 from domain.model import Order
 from store import inbox as inbox_store
 from store.db import make_engine
-from store.migrate import MigrationError, migrate
 
 intake_app = typer.Typer(help="The intake inbox and its dead letters.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON Schemas of Ordo's formats.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-def _migrated() -> str:
-    url = get_settings().effective_database_url
-    try:
-        migrate(url)
-    except MigrationError as exc:
-        err.print(str(exc), style="red", soft_wrap=True, markup=False)
-        raise typer.Exit(2) from None
-    return url
 
 
 async def _with_service(work: Any) -> Any:
@@ -78,7 +68,7 @@ def import_cmd(
     if not file.is_file():
         err.print(f"{file} is not a file", style="red")
         raise typer.Exit(2)
-    _migrated()
+    migrated_url()
     payloads = _payloads(file, channel)
 
     async def work(service: IntakeService, _: Any) -> list[Outcome]:
@@ -124,7 +114,7 @@ def dead_letters(limit: int = typer.Option(50, help="how many, newest first"),
                  all_: bool = typer.Option(False, "--all", help="include ones a retry resolved"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Payloads that were refused, with why; `ordo intake retry ID` re-runs one."""
-    _migrated()
+    migrated_url()
 
     async def work(_: IntakeService, db: Any) -> list[dict[str, Any]]:
         return await inbox_store.dead_letters(db, limit, include_resolved=all_)
@@ -145,7 +135,7 @@ def dead_letters(limit: int = typer.Option(50, help="how many, newest first"),
 @intake_app.command("retry")
 def retry(dead_letter_id: int = typer.Argument(..., help="the id from `ordo intake dead-letters`")) -> None:
     """Run a refused payload through its adapter again (after the catalogue or adapter was fixed)."""
-    _migrated()
+    migrated_url()
 
     async def work(service: IntakeService, db: Any) -> tuple[dict[str, Any] | None, Outcome | None]:
         row = await inbox_store.dead_letter(db, dead_letter_id)
@@ -158,12 +148,10 @@ def retry(dead_letter_id: int = typer.Argument(..., help="the id from `ordo inta
             inbox_id = outcome.body["accepted"][0]["inbox_id"] if ok else None
         else:
             try:
-                products = await service.products() if row["channel"] == "text" else []
-                item = registry.parse(row["channel"], raw, row["topic"], products)
-            except Exception as exc:
-                errors = getattr(exc, "errors", [FieldError(field="body", reason=str(exc))])
-                await inbox_store.mark_retried(db, dead_letter_id, None, errors)
-                return row, Outcome(422, {"errors": [e.model_dump() for e in errors]})
+                item = await service.read(row["channel"], raw, row["topic"])
+            except PayloadError as exc:
+                await inbox_store.mark_retried(db, dead_letter_id, None, exc.errors)
+                return row, Outcome(422, {"errors": [e.model_dump() for e in exc.errors]})
             acc = await service.store(item, raw)
             inbox_id = acc.inbox_id
             outcome = Outcome(200 if acc.duplicate else 202, {"order_id": acc.order_id})

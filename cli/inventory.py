@@ -10,10 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import get_settings
+from cli.database import migrated_url
 from store import ledger
 from store.db import make_engine
-from store.migrate import MigrationError, migrate
 
 inventory_app = typer.Typer(help="Stock: availability, movements, audit.", no_args_is_help=True)
 console = Console()
@@ -21,12 +20,7 @@ err = Console(stderr=True)
 
 
 def _run(work: Any) -> Any:
-    url = get_settings().effective_database_url
-    try:
-        migrate(url)
-    except MigrationError as exc:
-        err.print(str(exc), style="red", soft_wrap=True, markup=False)
-        raise typer.Exit(2) from None
+    url = migrated_url()
 
     async def go() -> Any:
         db = make_engine(url, readonly=True)

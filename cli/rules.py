@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.database import migrated_url
 from config.settings import get_settings
 from rules.check import check_directory
 from rules.diff import diff_rulesets
@@ -25,7 +26,6 @@ from rules.schema import rule_file_schema
 from rules.simulate import SimulationReport, Simulator
 from store import decisions
 from store.db import make_engine
-from store.migrate import MigrationError, migrate
 
 rules_app = typer.Typer(help="Rule files: check, test, explain, simulate, diff.", no_args_is_help=True)
 console = Console()
@@ -116,7 +116,7 @@ async def _explain_rows(order_id: str) -> tuple[list[dict[str, Any]], dict[tuple
 def explain_cmd(order_id: str = typer.Argument(..., help="e.g. tmall-T20261111-0001"),
                 as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Every decision an order got: version, rules fired, facts, outcome, and why others did not fire."""
-    _migrated()
+    migrated_url()
     rows, contents = asyncio.run(_explain_rows(order_id))
     if not rows:
         err.print(f"no decisions recorded for order '{order_id}': check the id (GET /v1/orders lists "
@@ -148,13 +148,6 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _migrated() -> None:
-    try:
-        migrate(get_settings().effective_database_url)
-    except MigrationError as exc:
-        err.print(str(exc), style="red", soft_wrap=True, markup=False)
-        raise typer.Exit(2) from None
-
 
 async def _simulate(candidate: dict[str, LoadedRuleset], since: dt.datetime | None,
                     limit: int | None) -> tuple[SimulationReport, float]:
@@ -185,7 +178,7 @@ def simulate(
 ) -> None:
     """Re-decide past orders with candidate rule files; report what would change."""
     loaded = _load_dir(candidate, "candidate")
-    _migrated()
+    migrated_url()
     since_utc = since.replace(tzinfo=since.tzinfo or dt.UTC) if since else None
     report, seconds = asyncio.run(_simulate(loaded, since_utc, limit))
     data = {"candidate": str(candidate), "seconds": round(seconds, 2), **report.as_json()}

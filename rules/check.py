@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.rulesets import LINE_FACTS, RULESETS, FactSpec, RulesetSpec
 from rules.compiler import TooComplex, compile_ruleset
-from rules.format import Condition, RuleFile
+from rules.format import Condition, Example, Expectation, Rule, RuleFile
 from rules.implication import rule_implies
 from rules.yaml_source import Position, YamlDocument, parse
 
@@ -103,8 +103,6 @@ def _pydantic_problems(exc: ValidationError, rep: _Reporter, data: Any) -> None:
 
 
 def _model_fields(loc: tuple[str | int, ...], data: Any) -> list[str]:
-    from rules.format import Condition, Example, Expectation, Rule
-
     names = [str(p) for p in loc if isinstance(p, str)]
     parent = names[-2] if len(names) >= 2 else ""
     model: type[BaseModel] = RuleFile

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -166,8 +166,6 @@ async def settle(engine: AsyncEngine, results: list[tuple[int, str, str]]) -> No
 
 
 async def counts(engine: AsyncEngine) -> dict[str, int]:
-    from sqlalchemy import func
-
     async with engine.connect() as conn:
         rows = await conn.execute(select(t.inbox.c.state, func.count()).group_by(t.inbox.c.state))
         return {r[0]: int(r[1]) for r in rows}

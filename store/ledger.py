@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import tables as t
@@ -138,9 +139,6 @@ class StockChange:
 async def apply_stock_change(engine: AsyncEngine, change: StockChange) -> str:
     """Apply one WMS stock change once (keyed by outBizCode): `applied`, `duplicate`, or a
     refusal in words (unknown stock row, or on hand would fall below what is reserved)."""
-    from sqlalchemy import update
-    from sqlalchemy.exc import IntegrityError
-
     kind = "receipt" if change.quantity > 0 and change.order_type in RECEIPT_TYPES else "adjustment"
     try:
         async with engine.begin() as conn:
@@ -188,8 +186,6 @@ class _Refused(Exception):
 
 async def backordered_for(engine: AsyncEngine, sku: str) -> list[str]:
     """Orders waiting for stock of a SKU, most urgent first (express lane, then oldest)."""
-    from sqlalchemy import case
-
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(t.orders.c.order_id)
