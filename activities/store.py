@@ -13,6 +13,7 @@ from temporalio import activity
 
 from activities.errors import INVALID_ORDER, business_failure
 from activities.rule_log import log_changes
+from config.settings import get_settings
 from domain.errors import FieldError
 from domain.facts import line_facts, order_facts
 from domain.messages import (
@@ -32,7 +33,7 @@ from domain.messages import (
     ValidatedOrder,
 )
 from domain.rating import quote
-from domain.sourcing import plan_sourcing
+from domain.sourcing import SourcingPolicy, plan_sourcing
 from rules.engine import RuleEngine
 from store import catalog, decisions, inventory, orders
 
@@ -78,10 +79,15 @@ class StoreActivities:
 
     @activity.defn(name="reserve_stock")
     async def reserve_stock(self, req: ReserveRequest) -> ReserveResult:
+        policy = SourcingPolicy.from_outcome(req.policy)
+        async with self.db.connect() as conn:
+            carriers = await catalog.all_carriers(conn)
         return await inventory.reserve(
             self.db, req.order_id, req.attempt_key, req.lines,
-            lambda lines, avail, whs: plan_sourcing(lines, avail, whs, req.destination_province),
+            lambda lines, avail, whs: plan_sourcing(lines, avail, whs, req.destination_province,
+                                                    policy, carriers),
             allow_partial=req.allow_partial,
+            buffer=get_settings().channel_buffers.get(req.channel, 0),
         )
 
     @activity.defn(name="release_stock")

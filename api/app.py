@@ -345,12 +345,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/inventory")
     async def inventory(sku: str, request: Request) -> JSONResponse:
         """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
-        available (= on hand - reserved - safety stock), and the total."""
-        levels = await ledger.availability(request.app.state.read_db, sku)
+        available (= on hand - reserved - safety stock), per channel (less the channel's
+        allocation buffer), and the totals. Channels without a buffer see `available`."""
+        buffers = settings.channel_buffers
+        levels = await ledger.availability(request.app.state.read_db, sku, buffers)
         if not levels:
             return problem(404, f"no stock of '{sku}' anywhere; check the SKU")
         return JSONResponse({"sku": sku, "warehouses": levels,
-                             "available": sum(lv["available"] for lv in levels)})
+                             "available": sum(lv["available"] for lv in levels),
+                             "available_by_channel": {ch: sum(lv["by_channel"][ch] for lv in levels)
+                                                      for ch in sorted(buffers)},
+                             "channel_buffers": buffers})
 
     @app.get("/v1/rules/versions")
     async def rule_versions(request: Request, ruleset: str | None = None, limit: int = 100,

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     rules_reload_seconds: float = 1.0  # how often workers look for changed rule files
     shopify_secret: str = "ordo-dev-shopify-secret"  # the Shopify app's API secret (webhook HMAC)
     database_url: str = ""  # empty: SQLite file under var_dir
+    # Units of every stock row kept back from a channel (JSON, e.g. {"taobao": 2}): the
+    # marketplace's copy of our stock lags, so it is never shown the last few units.
+    channel_buffers: dict[str, int] = {}
+    unpaid_reservation_minutes: float = 30.0  # an unpaid order's stock is released after this
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

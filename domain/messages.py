@@ -61,6 +61,8 @@ class ReserveRequest(BaseModel):
     lines: list[LineFacts]
     destination_province: str
     allow_partial: bool = False
+    policy: dict[str, Any] = {}  # the split decision's outcome: sourcing and parcel keys
+    channel: str = ""  # whose allocation buffer applies
 
 
 class ReserveResult(BaseModel):

@@ -117,6 +117,13 @@ class SplitOutcome(_Outcome):
     separate_hazmat: bool
     oversize_by_freight: bool
     max_parcel_weight_g: int = Field(gt=0, le=1_000_000)
+    max_shipments: int = Field(3, ge=1, le=20, description="most warehouses one order is sourced from")
+    prefer: list[Literal["shipments", "distance", "cost"]] = Field(
+        ["shipments", "distance", "cost"], description="sourcing objectives, most important first")
+    home_region_only: bool = Field(False, description="source only from the destination's region")
+    on_shortage: Literal["wait", "ship_available", "other_region"] = Field(
+        "wait", description="wait: reserve nothing and ask the exception rules; ship_available: "
+        "reserve what there is; other_region: look beyond the home region")
 
 
 class CarrierOutcome(_Outcome):

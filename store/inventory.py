@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.messages import Allocation, LineFacts, ReserveResult
@@ -28,13 +28,17 @@ class _LostRace(Exception):
     pass
 
 
-async def availability(conn: AsyncConnection, skus: list[str]) -> dict[tuple[str, str], int]:
+def _free(buffer: int) -> ColumnElement[int]:
+    """What may still be promised to a channel: on hand - reserved - safety stock - the
+    channel's allocation buffer. In-transit stock is not on hand, so it is never promised."""
+    return t.stock.c.on_hand - t.stock.c.reserved - t.stock.c.safety_stock - buffer
+
+
+async def availability(conn: AsyncConnection, skus: list[str], buffer: int = 0) -> dict[tuple[str, str], int]:
     rows = await conn.execute(
-        select(t.stock.c.sku, t.stock.c.warehouse,
-               t.stock.c.on_hand - t.stock.c.reserved - t.stock.c.safety_stock)
-        .where(t.stock.c.sku.in_(skus))
+        select(t.stock.c.sku, t.stock.c.warehouse, _free(buffer)).where(t.stock.c.sku.in_(skus))
     )
-    return {(r[0], r[1]): int(r[2]) for r in rows}
+    return {(r[0], r[1]): max(int(r[2]), 0) for r in rows}
 
 
 async def held_reservations(conn: AsyncConnection, order_id: str, key_prefix: str) -> list[Allocation]:
@@ -56,8 +60,10 @@ async def reserve(
     plan: Planner,
     allow_partial: bool,
     max_races: int = 20,
+    buffer: int = 0,
 ) -> ReserveResult:
-    """Reserve by plan; when `allow_partial` is false, reserve nothing unless all fits."""
+    """Reserve by plan; when `allow_partial` is false, reserve nothing unless all fits.
+    `buffer` units of every stock row are kept back from this order's channel."""
     key_prefix = f"{order_id}:{attempt_key}:"
     for _ in range(max_races):
         try:
@@ -65,7 +71,7 @@ async def reserve(
                 existing = await held_reservations(conn, order_id, key_prefix)
                 if existing:
                     return ReserveResult(allocations=existing, shortages=[])
-                avail = await availability(conn, sorted({ln.sku for ln in lines}))
+                avail = await availability(conn, sorted({ln.sku for ln in lines}), buffer)
                 result = plan(lines, avail, await all_warehouses(conn))
                 if result.shortages and not allow_partial:
                     return ReserveResult(allocations=result.allocations, shortages=result.shortages,
@@ -76,7 +82,7 @@ async def reserve(
                         .where(
                             t.stock.c.sku == a.sku,
                             t.stock.c.warehouse == a.warehouse,
-                            t.stock.c.on_hand - t.stock.c.reserved - t.stock.c.safety_stock >= a.quantity,
+                            _free(buffer) >= a.quantity,
                         )
                         .values(reserved=t.stock.c.reserved + a.quantity)
                     )

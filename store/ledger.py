@@ -98,19 +98,29 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
     return len(keys), drifts
 
 
-async def availability(engine: AsyncEngine, sku: str) -> list[dict[str, Any]]:
+async def availability(
+    engine: AsyncEngine, sku: str, channel_buffers: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Per warehouse: on hand, reserved, safety stock, available, and what each channel with
+    an allocation buffer may still take (available less its buffer)."""
     async with engine.connect() as conn:
         rows = await conn.execute(select(t.stock).where(t.stock.c.sku == sku).order_by(t.stock.c.warehouse))
-        return [
-            {
-                "warehouse": r.warehouse,
-                "on_hand": r.on_hand,
-                "reserved": r.reserved,
-                "safety_stock": r.safety_stock,
-                "available": max(r.on_hand - r.reserved - r.safety_stock, 0),
-            }
-            for r in rows
-        ]
+        levels = []
+        for r in rows:
+            available = max(r.on_hand - r.reserved - r.safety_stock, 0)
+            levels.append(
+                {
+                    "warehouse": r.warehouse,
+                    "on_hand": r.on_hand,
+                    "reserved": r.reserved,
+                    "safety_stock": r.safety_stock,
+                    "available": available,
+                    "by_channel": {
+                        ch: max(available - b, 0) for ch, b in sorted((channel_buffers or {}).items())
+                    },
+                }
+            )
+        return levels
 
 
 async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[dict[str, Any]]:

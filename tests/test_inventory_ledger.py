@@ -236,3 +236,38 @@ async def test_wms_stock_changes_apply_once_and_refuse_what_cannot_be(db_url: st
         assert kinds == [("receipt", 40, "wms:CGRK-1")]
     finally:
         await engine.dispose()
+
+
+async def test_a_channel_buffer_keeps_the_last_units_from_that_channel_under_concurrency(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Taobao is kept 3 units from every stock row: 40 concurrent Taobao orders get 7 of the
+    10 units, and the POS till still gets the last 3; the API shows both views."""
+    await prepare_database(db_url)
+    engine = make_engine(db_url)
+    try:
+        await import_catalogue(engine, Catalogue(
+            products=[Product(sku="RARE-1", name="rare", unit_price="10.00", weight_g=100)],  # type: ignore[arg-type]
+            stock=[StockLevel(sku="RARE-1", warehouse="SH-01", on_hand=10)],
+        ))
+
+        def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
+            return plan_sourcing(lines, avail, whs, "上海")
+
+        async def order(channel: str, i: int, buffer: int) -> bool:
+            result = await inventory.reserve(engine, f"{channel}-{i}", "r1", one_unit(i), plan,
+                                             allow_partial=False, buffer=buffer)
+            return result.reserved
+
+        taobao = await asyncio.gather(*(order("taobao", i, 3) for i in range(40)))
+        till = await asyncio.gather(*(order("pos", i, 0) for i in range(5)))
+        assert sum(taobao) == 7 and sum(till) == 3
+        assert await inventory.stock_row(engine, "RARE-1", "SH-01") == (10, 10)
+        app = create_app(Settings(database_url=db_url, var_dir=tmp_path, channel_buffers={"taobao": 3}))
+        async with engine.begin() as conn:
+            await conn.execute(update(t.stock).values(on_hand=20))  # seen by the API only
+        async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
+            body = (await http.get("/v1/inventory", params={"sku": "RARE-1"})).json()
+        assert body["available"] == 10 and body["available_by_channel"] == {"taobao": 7}
+    finally:
+        await engine.dispose()

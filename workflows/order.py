@@ -279,14 +279,14 @@ class OrderWorkflow:
             self.state.exception_type = ""
         sla = asyncio.create_task(self._watch_sla())
 
-        allocations = await self._reserve()
+        split = await self._decide("split", self.validated.facts, "split")
+        allocations = await self._reserve(split.outcome)
         self.state.allocations = allocations
         workflow.upsert_search_attributes([
             sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
         self.state.exception_type = ""
         await self._set_status(OrderStatus.RESERVED)
 
-        split = await self._decide("split", self.validated.facts, "split")
         shipments = split_into_shipments(self.order.order_id, allocations, self.validated.lines,
                                          split.outcome)
         await self._checkpoint()
@@ -323,9 +323,12 @@ class OrderWorkflow:
                 await self._route_exception("invalid_order", attempt, cause.message)
                 attempt += 1
 
-    async def _reserve(self) -> list[Allocation]:
+    async def _reserve(self, policy: dict[str, Any]) -> list[Allocation]:
+        """Sourced as the split decision says; what to do about a shortage is the split
+        rules' `on_shortage` first, then the exception rules'."""
         assert self.order is not None and self.validated is not None
-        attempt, round_no, partial = 1, 0, False
+        attempt, round_no = 1, 0
+        partial = policy.get("on_shortage") == "ship_available"
         while True:
             await self._checkpoint()
             round_no += 1
@@ -334,7 +337,7 @@ class OrderWorkflow:
                 ReserveRequest(order_id=self.order.order_id, attempt_key=f"r{round_no}",
                                lines=self.validated.lines,
                                destination_province=self.order.shipping_address.province,
-                               allow_partial=partial),
+                               allow_partial=partial, policy=policy, channel=self.order.channel),
                 **LOCAL,
             )
             if result.reserved and result.allocations:
@@ -345,7 +348,7 @@ class OrderWorkflow:
                 partial_available=bool(result.allocations))
             action = outcome.get("action")
             attempt = 1 if action == "hold" else attempt + 1
-            partial = action == "ship_available"
+            partial = action == "ship_available" or policy.get("on_shortage") == "ship_available"
 
     async def _authorise(self, allocations: list[Allocation]) -> PaymentResult:
         assert self.order is not None
