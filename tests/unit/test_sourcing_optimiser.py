@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.geo import region_of
-from domain.messages import LineFacts
+from domain.messages import Allocation, LineFacts
 from domain.model import Carrier, Temperature, Warehouse, ZoneRate
 from domain.sourcing import SourcingPolicy, plan_sourcing
 from domain.splitting import split_into_shipments
@@ -45,8 +45,8 @@ TWO_LINES = [ln(0, "A", 1), ln(1, "B", 1)]
 SPLIT_STOCK = {("A", "SH-01"): 5, ("B", "HZ-01"): 5, ("A", "BJ-01"): 5, ("B", "BJ-01"): 5}
 
 
-def sources(plan_allocs: list[object]) -> set[str]:
-    return {a.warehouse for a in plan_allocs}  # type: ignore[attr-defined]
+def sources(allocations: list[Allocation]) -> set[str]:
+    return {a.warehouse for a in allocations}
 
 
 def test_fewest_shipments_first_takes_one_far_warehouse_over_two_near() -> None:
