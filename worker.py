@@ -24,6 +24,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.carriers import CarrierActivities
+from activities.inventory import InventoryActivities
 from activities.payments import PaymentActivities
 from activities.rule_log import log_changes
 from activities.store import StoreActivities
@@ -34,6 +35,7 @@ from config.settings import Settings, get_settings
 from config.temporal import connect
 from rules.engine import RuleEngine
 from store.db import make_engine
+from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow
 from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
@@ -77,17 +79,24 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
     for name in names:
         if name == queues.ORDERS:
             store = StoreActivities(res.db, res.rules)
+            inv = InventoryActivities(res.db, res.rules)
             workers.append(Worker(
-                client, task_queue=name, workflows=[OrderWorkflow, ShipmentWorkflow],
+                client, task_queue=name,
+                workflows=[OrderWorkflow, ShipmentWorkflow, TransferWorkflow, ReconcileWorkflow,
+                           RebalanceWorkflow],
                 activities=[store.validate_order, store.decide, store.reserve_stock,
                             store.release_stock, store.consume_stock, store.record_status,
-                            store.record_shipment, store.record_address, store.quote_carriers],
+                            store.record_shipment, store.record_address, store.quote_carriers,
+                            inv.warehouse_codes, inv.stock_differences, inv.correct_stock, inv.alert,
+                            inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
+                            inv.backordered_orders, inv.plan_rebalance],
                 max_concurrent_activities=50,
             ))
         elif name == queues.WMS:
             wms = WmsActivities(res.http, settings)
             workers.append(Worker(client, task_queue=name,
-                                  activities=[wms.create_delivery_order, wms.cancel_delivery_order]))
+                                  activities=[wms.create_delivery_order, wms.cancel_delivery_order,
+                                              wms.transfer, wms.snapshot]))
         elif name == queues.CARRIERS:
             car = CarrierActivities(res.http, settings)
             workers.append(Worker(client, task_queue=name,

@@ -1,4 +1,6 @@
-"""WMS activities: Qimen `deliveryorder.create` and `order.cancel`, idempotent by deliveryOrderCode."""
+"""WMS activities in Qimen: delivery orders and their cancellation, transfers (stockout DBCK at
+the source, entry order DBRK at the destination) and stock snapshots (`inventory.query`).
+Every create is idempotent by its order code, so Temporal's retries never duplicate one."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from temporalio import activity
 from activities.errors import WMS_REJECTED, business_failure
 from config.settings import Settings
 from domain.messages import DeliveryOrderRef, DeliveryOrderRequest
+from domain.stock_messages import SnapshotItem, SnapshotRequest, StockSnapshot, TransferRequest
 from domain.wire import qimen
 
 PLATFORM = {"taobao": "TB", "tmall": "TM", "jd": "JD"}
@@ -60,3 +63,34 @@ class WmsActivities:
                                                   "orderType": "JYCK", "cancelReason": "order cancelled"})
         if reply.get("flag") != "success":
             raise business_failure(WMS_REJECTED, f"WMS could not cancel: {reply.get('message')}")
+
+    @activity.defn(name="wms_transfer")
+    async def transfer(self, req: TransferRequest) -> None:
+        lines = [{"orderLineNo": 1, "itemCode": req.sku, "planQty": req.quantity, "inventoryType": "ZP"}]
+        out = await self._call("stockout.create", {
+            "deliveryOrder": {"deliveryOrderCode": req.transfer_id, "orderType": "DBCK",
+                              "warehouseCode": req.from_warehouse, "remark": req.reason},
+            "orderLines": lines,
+        })
+        if out.get("flag") != "success":
+            raise business_failure(WMS_REJECTED, f"WMS refused the transfer out: {out.get('message')}")
+        entry = await self._call("entryorder.create", {
+            "entryOrder": {"entryOrderCode": req.transfer_id, "orderType": "DBRK",
+                           "warehouseCode": req.to_warehouse, "supplierCode": req.from_warehouse},
+            "orderLines": lines,
+        })
+        if entry.get("flag") != "success":
+            raise business_failure(WMS_REJECTED, f"WMS refused the transfer in: {entry.get('message')}")
+
+    @activity.defn(name="wms_inventory_snapshot")
+    async def snapshot(self, req: SnapshotRequest) -> StockSnapshot:
+        reply = await self._call("inventory.query", {
+            "criteriaList": [{"warehouseCode": w, "inventoryType": "ZP"} for w in req.warehouses]})
+        if reply.get("flag") != "success":
+            raise RuntimeError(f"WMS inventory.query failed: {reply.get('message')}")  # retried
+        items = reply.get("items") or []
+        items = items if isinstance(items, list) else [items]
+        return StockSnapshot(items=[
+            SnapshotItem(warehouse=str(i["warehouseCode"]), sku=str(i["itemCode"]),
+                         quantity=int(str(i["quantity"])))
+            for i in items if isinstance(i, dict) and str(i.get("inventoryType") or "ZP") == "ZP"])

@@ -101,6 +101,16 @@ EXCEPTION_FACTS = _facts(
     FactSpec("amount_minor", "int", "what the declined payment asked for, in fen (payment_declined)"),
 )
 
+TRANSFER_FACTS = _facts(
+    FactSpec("sku", "str", "the product's SKU"),
+    FactSpec("region", "str", "the region that may be running low", tuple(REGIONS)),
+    FactSpec("temperature", "str", "how the product is kept", TEMPERATURES),
+    FactSpec("available", "int", "units free to promise in the region's warehouses"),
+    FactSpec("in_transit", "int", "units already on their way to the region"),
+    FactSpec("demand", "int", "units of backordered orders bound for the region"),
+    FactSpec("surplus", "int", "the most free units at one warehouse outside the region"),
+)
+
 
 class _Outcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -124,6 +134,12 @@ class SplitOutcome(_Outcome):
     on_shortage: Literal["wait", "ship_available", "other_region"] = Field(
         "wait", description="wait: reserve nothing and ask the exception rules; ship_available: "
         "reserve what there is; other_region: look beyond the home region")
+
+
+class TransferOutcome(_Outcome):
+    transfer: bool = Field(description="move stock into the region now")
+    cover_units: int = Field(0, ge=0, le=100_000, description="units to bring beyond the demand")
+    min_units: int = Field(1, ge=1, le=100_000, description="smaller transfers are not worth a truck")
 
 
 class CarrierOutcome(_Outcome):
@@ -154,5 +170,7 @@ RULESETS: dict[str, RulesetSpec] = {
         RulesetSpec("carriers", PARCEL_FACTS, CarrierOutcome,
                     "how a parcel's carrier is chosen among eligible quotes"),
         RulesetSpec("exceptions", EXCEPTION_FACTS, ExceptionOutcome, "what to do when a step fails"),
+        RulesetSpec("transfers", TRANSFER_FACTS, TransferOutcome,
+                    "when a region running low gets stock moved in from another (调拨)"),
     )
 }

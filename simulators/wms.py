@@ -1,15 +1,29 @@
-"""A Qimen-speaking WMS stand-in: accepts, de-duplicates and cancels delivery orders."""
+"""A Qimen-speaking WMS stand-in with its own stock.
+
+It accepts, de-duplicates and cancels delivery orders (stock leaves its sellable count when
+an outbound order is accepted and returns if it is cancelled), carries out transfers
+(`stockout.create` DBCK at the source, `entryorder.create` DBRK at the destination, and an
+`entryorder.confirm` pushed to Ordo when the goods arrive), answers `inventory.query`
+snapshots, and pushes `stockchange.report` for receipts, cycle counts and damage. An event
+can also be applied silently (a lost message), which is the drift Ordo's reconciliation
+must find.
+"""
 
 from __future__ import annotations
 
 import itertools
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request, Response
 
 from config.settings import get_settings
 from domain.wire import qimen
 from simulators.faults import Faults
+
+EVENT_TYPES = {"receipt": "CGRK", "count": "PDTZ", "damage": "BFCK"}  # purchase in, stocktake, scrap
 
 
 def create_app(faults: Faults | None = None) -> FastAPI:
@@ -17,10 +31,46 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     app = FastAPI(title="Ordo WMS simulator (Qimen)")
     faults = faults or Faults()
     orders: dict[str, dict[str, Any]] = {}
+    transfers: dict[str, dict[str, Any]] = {}
+    stock: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> sellable (ZP) units
     ids = itertools.count(1)
+    pushed: list[dict[str, Any]] = []
 
     def xml(body: str) -> Response:
         return Response(content=body, media_type="application/xml")
+
+    def move(warehouse: str, lines: list[dict[str, Any]], sign: int, field: str = "planQty") -> None:
+        for ln in lines:
+            key = (warehouse, str(ln.get("itemCode")))
+            stock[key] = stock.get(key, 0) + sign * int(str(ln.get(field) or 0))
+
+    async def push(method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Report to Ordo as a real WMS would (signed Qimen XML)."""
+        body = qimen.to_xml("request", payload)
+        params = {
+            "method": method,
+            "app_key": settings.qimen_app_key,
+            "v": "2.0",
+            "format": "xml",
+            "sign_method": "md5",
+            "customerId": "wms-sim",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        params["sign"] = qimen.sign(params, body, settings.qimen_secret)
+        async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as http:
+            resp = await http.post(
+                f"{settings.api_url}/v1/wms/qimen",
+                params=params,
+                content=body.encode(),
+                headers={"Content-Type": "application/xml"},
+            )
+        answer = {"method": method, "status": resp.status_code, "reply": qimen.from_xml(resp.text)}
+        pushed.append(answer)
+        return answer
+
+    def _lines(data: dict[str, Any]) -> list[dict[str, Any]]:
+        lines = data.get("orderLines") or []
+        return lines if isinstance(lines, list) else [lines]
 
     @app.post("/router/qimen/service")
     async def service(request: Request) -> Response:
@@ -37,24 +87,148 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             if not code or not data.get("orderLines"):
                 return xml(qimen.response("failure", "400", "deliveryOrderCode and orderLines are required"))
             if code not in orders:
-                orders[code] = {"id": f"WMS{next(ids):08d}", "status": "ACCEPT",
-                                "warehouseCode": order.get("warehouseCode"), "lines": data["orderLines"]}
+                orders[code] = {
+                    "id": f"WMS{next(ids):08d}",
+                    "status": "ACCEPT",
+                    "warehouseCode": order.get("warehouseCode"),
+                    "lines": _lines(data),
+                }
+                move(str(order.get("warehouseCode")), orders[code]["lines"], -1)
             faults.maybe_fail("after")
-            return xml(qimen.response("success", "0", "ok", deliveryOrderId=orders[code]["id"],
-                                      createTime="", warehouseCode=orders[code]["warehouseCode"]))
+            return xml(
+                qimen.response(
+                    "success",
+                    "0",
+                    "ok",
+                    deliveryOrderId=orders[code]["id"],
+                    createTime="",
+                    warehouseCode=orders[code]["warehouseCode"],
+                )
+            )
         if method == "order.cancel":
             code = data.get("orderCode", "")
             if code not in orders:
                 return xml(qimen.response("success", "0", "nothing to cancel"))
             if orders[code]["status"] == "DELIVERED":
                 return xml(qimen.response("failure", "ORDER_DELIVERED", "already shipped"))
+            if orders[code]["status"] != "CANCELED":
+                move(str(orders[code]["warehouseCode"]), orders[code]["lines"], +1)
             orders[code]["status"] = "CANCELED"
             return xml(qimen.response("success", "0", "cancelled"))
+        if method == "stockout.create":  # transfer out (DBCK): the goods leave the source
+            order = data.get("deliveryOrder", {})
+            code = str(order.get("deliveryOrderCode", ""))
+            if not code:
+                return xml(qimen.response("failure", "400", "deliveryOrderCode is required"))
+            if code not in transfers:
+                transfers[code] = {
+                    "from": str(order.get("warehouseCode")),
+                    "to": "",
+                    "status": "OUT",
+                    "lines": _lines(data),
+                }
+                move(transfers[code]["from"], transfers[code]["lines"], -1)
+            return xml(qimen.response("success", "0", "ok", deliveryOrderId=code))
+        if method == "entryorder.create":  # transfer in (DBRK): expected at the destination
+            order = data.get("entryOrder", {})
+            code = str(order.get("entryOrderCode", ""))
+            if code not in transfers:
+                return xml(qimen.response("failure", "400", f"no stockout for {code}: create it first"))
+            transfers[code]["to"] = str(order.get("warehouseCode"))
+            return xml(qimen.response("success", "0", "ok", entryOrderId=code))
+        if method == "inventory.query":
+            wanted = {el.text or "" for el in ET.fromstring(body).iter("warehouseCode")}
+            items = [
+                {"warehouseCode": w, "itemCode": sku, "inventoryType": "ZP", "quantity": q, "lockQuantity": 0}
+                for (w, sku), q in sorted(stock.items())
+                if not wanted or w in wanted
+            ]
+            return xml(qimen.response("success", "0", "ok", items=items))
         return xml(qimen.response("failure", "method-not-supported", f"unknown method {method}"))
+
+    @app.put("/admin/stock")
+    async def seed(request: Request) -> dict[str, int]:
+        """Opening stock: `{"stock": [{"warehouse", "sku", "quantity"}]}` replaces what is held."""
+        rows = (await request.json())["stock"]
+        stock.clear()
+        for r in rows:
+            stock[(str(r["warehouse"]), str(r["sku"]))] = int(r["quantity"])
+        return {"rows": len(stock)}
+
+    @app.post("/admin/events")
+    async def event(request: Request) -> dict[str, Any]:
+        """`{"type": receipt|count|damage, "warehouse", "sku", "quantity" (signed for count),
+        "silent": false}`: change the stock, and unless silent report it to Ordo."""
+        ev = await request.json()
+        qty = int(ev["quantity"]) * (-1 if ev["type"] == "damage" else 1)
+        key = (str(ev["warehouse"]), str(ev["sku"]))
+        stock[key] = stock.get(key, 0) + qty
+        code = f"SC{next(ids):08d}"
+        if ev.get("silent"):
+            return {"outBizCode": code, "reported": False}
+        answer = await push(
+            "stockchange.report",
+            {
+                "items": [
+                    {
+                        "ownerCode": "ORDO",
+                        "warehouseCode": key[0],
+                        "orderCode": code,
+                        "orderType": EVENT_TYPES[ev["type"]],
+                        "outBizCode": code,
+                        "itemCode": key[1],
+                        "inventoryType": "ZP",
+                        "quantity": qty,
+                        "changeTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    }
+                ]
+            },
+        )
+        return {"outBizCode": code, "reported": True, "ordo": answer}
+
+    @app.post("/admin/transfers/{code}/arrive")
+    async def arrive(code: str, received: int | None = None) -> dict[str, Any]:
+        """The transfer's goods reach the destination: book them and confirm to Ordo."""
+        tr = transfers.get(code)
+        if tr is None or not tr["to"]:
+            return {"error": f"no transfer {code} with an entry order"}
+        lines = [
+            dict(ln, actualQty=received if received is not None else ln.get("planQty")) for ln in tr["lines"]
+        ]
+        if tr["status"] != "IN":
+            move(tr["to"], lines, +1, "actualQty")
+            tr["status"] = "IN"
+        answer = await push(
+            "entryorder.confirm",
+            {
+                "entryOrder": {
+                    "entryOrderCode": code,
+                    "warehouseCode": tr["to"],
+                    "orderType": "DBRK",
+                    "status": "FULFILLED",
+                },
+                "orderLines": [
+                    {
+                        "itemCode": ln["itemCode"],
+                        "planQty": ln.get("planQty"),
+                        "actualQty": ln["actualQty"],
+                        "inventoryType": "ZP",
+                    }
+                    for ln in lines
+                ],
+            },
+        )
+        return {"transfer": code, "ordo": answer}
 
     @app.get("/admin/orders")
     async def admin_orders() -> dict[str, Any]:
-        return {"orders": orders, "faults_injected": faults.injected}
+        return {
+            "orders": orders,
+            "transfers": transfers,
+            "faults_injected": faults.injected,
+            "stock": [{"warehouse": w, "sku": s, "quantity": q} for (w, s), q in sorted(stock.items())],
+            "pushed": pushed[-50:],
+        }
 
     return app
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import tables as t
 
-KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship")
+KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship",
+         "transfer_out", "transfer_in", "transfer_back")
 
 
 async def record(
@@ -23,6 +24,7 @@ async def record(
     reference: str,
     on_hand: int = 0,
     reserved: int = 0,
+    in_transit: int = 0,
 ) -> None:
     assert kind in KINDS, kind
     await conn.execute(
@@ -32,6 +34,7 @@ async def record(
             kind=kind,
             on_hand_delta=on_hand,
             reserved_delta=reserved,
+            in_transit_delta=in_transit,
             reference=reference[:240],
         )
     )
@@ -46,6 +49,8 @@ class Drift:
     reserved: int
     reserved_ledger: int
     held: int  # units in held reservation rows
+    in_transit: int = 0
+    in_transit_ledger: int = 0
 
     def describe(self) -> str:
         parts = []
@@ -55,6 +60,8 @@ class Drift:
             parts.append(f"reserved {self.reserved}, ledger says {self.reserved_ledger}")
         if self.reserved != self.held:
             parts.append(f"reserved {self.reserved}, held reservations add up to {self.held}")
+        if self.in_transit != self.in_transit_ledger:
+            parts.append(f"in transit {self.in_transit}, ledger says {self.in_transit_ledger}")
         return "; ".join(parts)
 
 
@@ -62,13 +69,14 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
     """(stock rows checked, the ones whose balance the ledger or the reservations disagree with)."""
     async with engine.connect() as conn:
         sums = {
-            (r.sku, r.warehouse): (int(r.on_hand), int(r.reserved))
+            (r.sku, r.warehouse): (int(r.on_hand), int(r.reserved), int(r.in_transit))
             for r in await conn.execute(
                 select(
                     t.stock_movements.c.sku,
                     t.stock_movements.c.warehouse,
                     func.sum(t.stock_movements.c.on_hand_delta).label("on_hand"),
                     func.sum(t.stock_movements.c.reserved_delta).label("reserved"),
+                    func.sum(t.stock_movements.c.in_transit_delta).label("in_transit"),
                 ).group_by(t.stock_movements.c.sku, t.stock_movements.c.warehouse)
             )
         }
@@ -90,9 +98,12 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
     rows = {(r.sku, r.warehouse): r for r in stock}
     for key in sorted(keys):
         row = rows.get(key)
-        on_hand, reserved = (int(row.on_hand), int(row.reserved)) if row else (0, 0)
-        ledger = sums.get(key, (0, 0))
-        d = Drift(key[0], key[1], on_hand, ledger[0], reserved, ledger[1], held.get(key, 0))
+        on_hand, reserved, in_transit = (
+            (int(row.on_hand), int(row.reserved), int(row.in_transit)) if row else (0, 0, 0)
+        )
+        ledger = sums.get(key, (0, 0, 0))
+        d = Drift(key[0], key[1], on_hand, ledger[0], reserved, ledger[1], held.get(key, 0),
+                  in_transit, ledger[2])
         if d.describe():
             drifts.append(d)
     return len(keys), drifts
@@ -115,6 +126,7 @@ async def availability(
                     "reserved": r.reserved,
                     "safety_stock": r.safety_stock,
                     "available": available,
+                "in_transit": r.in_transit,
                     "by_channel": {
                         ch: max(available - b, 0) for ch, b in sorted((channel_buffers or {}).items())
                     },

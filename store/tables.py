@@ -60,6 +60,7 @@ stock = Table(
     Column("on_hand", Integer, nullable=False),
     Column("reserved", Integer, nullable=False, server_default="0"),
     Column("safety_stock", Integer, nullable=False, server_default="0"),  # never promised to orders
+    Column("in_transit", Integer, nullable=False, server_default="0"),  # transfers on the way here
     CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
 )
 
@@ -82,12 +83,38 @@ stock_movements = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sku", String(64), nullable=False),
     Column("warehouse", String(32), nullable=False),
-    Column("kind", String(16), nullable=False),  # opening receipt adjustment reserve release ship
+    Column("kind", String(16), nullable=False),  # see store.ledger.KINDS
     Column("on_hand_delta", Integer, nullable=False),
     Column("reserved_delta", Integer, nullable=False),
+    Column("in_transit_delta", Integer, nullable=False, server_default="0"),
     Column("reference", String(240), nullable=False),  # order id, reservation key, file
     _now(),
     Index("ix_stock_movements_sku_warehouse", "sku", "warehouse"),
+)
+
+# Stock transfers between warehouses (调拨), one row per TransferWorkflow.
+transfers = Table(
+    "transfers", metadata,
+    Column("transfer_id", String(100), primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("from_warehouse", String(32), nullable=False),
+    Column("to_warehouse", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # in_transit | received | refused
+    Column("reason", String(500), nullable=False, server_default=""),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Inventory alerts for people: drift beyond the threshold, transfers overdue.
+inventory_alerts = Table(
+    "inventory_alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse", String(32), nullable=False),
+    Column("detail", String(500), nullable=False),
+    _now(),
 )
 
 reservations = Table(
