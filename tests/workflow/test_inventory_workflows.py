@@ -135,7 +135,7 @@ async def test_a_transfer_is_in_transit_until_received_and_never_reservable_on_t
         TransferWorkflow.run, req, id=transfer_workflow_id("TR-T1"), task_queue=queues.ORDERS
     )
 
-    async def in_transit() -> list[dict[str, Any]] | None:
+    async def in_transit() -> dict[str, dict[str, Any]] | None:
         levels = {lv["warehouse"]: lv for lv in await ledger.availability(wf.db, "RICE-5KG")}
         return levels if levels["GZ-01"]["in_transit"] == 4 else None
 
