@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,6 +24,7 @@ from api.dispatcher import start_order
 from api.errors import problem, request_validation_handler
 from api.intake import IntakeService
 from api.privacy import for_role
+from api.wms import router as wms_router
 from channels import shopify
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
@@ -31,10 +32,9 @@ from config.temporal import connect
 from domain.errors import FieldError
 from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Address, Order, workflow_id_for
-from domain.wire import alipay, qimen
+from domain.wire import alipay
 from store import decisions as decision_store
 from store import inbox as inbox_store
-from store import ledger
 from store import orders as order_store
 from store.db import make_engine
 from workflows.order import OrderWorkflow
@@ -299,63 +299,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Orders by status, for dashboards."""
         return {"by_status": await order_store.counts_by_status(request.app.state.read_db)}
 
-    @app.post("/v1/wms/qimen", response_class=PlainTextResponse)
-    async def wms_report(request: Request, method: str = "", sign: str = "") -> Response:
-        """Qimen `stockchange.report` from the WMS (receipts, cycle counts, damage): each item
-        applied once by `outBizCode` and booked in the ledger; stock that arrives resumes the
-        orders backordered on that SKU, most urgent first."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        params = {k: v for k, v in request.query_params.items()}
-        if qimen.sign(params, body, settings.qimen_secret) != sign:
-            return Response(qimen.response("failure", "sign-check-failure", "invalid signature"),
-                            media_type="application/xml", status_code=401)
-        if method != "stockchange.report":
-            refusal = qimen.response("failure", "method-not-supported",
-                                     f"Ordo takes stockchange.report, not '{method}'")
-            return Response(refusal, media_type="application/xml", status_code=400)
-        try:
-            items = qimen.from_xml(body).get("items") or []
-            changes = [ledger.StockChange(out_biz_code=str(i["outBizCode"]), sku=str(i["itemCode"]),
-                                          warehouse=str(i["warehouseCode"]), quantity=int(str(i["quantity"])),
-                                          order_type=str(i.get("orderType") or ""))
-                       for i in (items if isinstance(items, list) else [items])
-                       if str(i.get("inventoryType") or "ZP") == "ZP"]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            return Response(qimen.response("failure", "400", f"not a stockchange.report: {exc}"),
-                            media_type="application/xml", status_code=400)
-        results = [(c, await ledger.apply_stock_change(request.app.state.db, c)) for c in changes]
-        refused = [f"{c.out_biz_code}: {r}" for c, r in results if r not in ("applied", "duplicate")]
-        resumed: list[str] = []
-        for sku in sorted({c.sku for c, r in results if r == "applied" and c.quantity > 0}):
-            for order_id in await ledger.backordered_for(request.app.state.db, sku):
-                try:  # a missed signal only delays the order until its own retry timer
-                    client = await request.app.state.temporal.client()
-                    await client.get_workflow_handle(workflow_id_for(order_id)).signal("restock")
-                    resumed.append(order_id)
-                except Exception as exc:
-                    log.warning("restock.signal_failed", order_id=order_id, error=str(exc))
-        log.info("wms.stock_changed", applied=sum(r == "applied" for _, r in results),
-                 duplicates=sum(r == "duplicate" for _, r in results), refused=refused, resumed=resumed)
-        if refused:
-            return Response(qimen.response("failure", "PARTIAL", "; ".join(refused)),
-                            media_type="application/xml")
-        return Response(qimen.response("success", "0", f"ok; resumed {len(resumed)} backordered order(s)"),
-                        media_type="application/xml")
-
-    @app.get("/v1/inventory")
-    async def inventory(sku: str, request: Request) -> JSONResponse:
-        """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
-        available (= on hand - reserved - safety stock), per channel (less the channel's
-        allocation buffer), and the totals. Channels without a buffer see `available`."""
-        buffers = settings.channel_buffers
-        levels = await ledger.availability(request.app.state.read_db, sku, buffers)
-        if not levels:
-            return problem(404, f"no stock of '{sku}' anywhere; check the SKU")
-        return JSONResponse({"sku": sku, "warehouses": levels,
-                             "available": sum(lv["available"] for lv in levels),
-                             "available_by_channel": {ch: sum(lv["by_channel"][ch] for lv in levels)
-                                                      for ch in sorted(buffers)},
-                             "channel_buffers": buffers})
+    app.include_router(wms_router(settings))
 
     @app.get("/v1/rules/versions")
     async def rule_versions(request: Request, ruleset: str | None = None, limit: int = 100,

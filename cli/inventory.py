@@ -1,4 +1,5 @@
-"""`ordo inventory audit` and `ordo inventory show SKU`: the stock ledger for operators."""
+"""`ordo inventory audit`, `show SKU` and `alerts`: the stock ledger for operators (the
+commands that start workflows are in `cli/inventory_ops.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.database import migrated_url
-from store import ledger
+from store import ledger, reconcile
 from store.db import make_engine
 
 inventory_app = typer.Typer(help="Stock: availability, movements, audit.", no_args_is_help=True)
@@ -75,7 +76,7 @@ def show(
             style="red",
         )
         raise typer.Exit(1)
-    table = Table("warehouse", "on hand", "reserved", "safety stock", "available", title=sku)
+    table = Table("warehouse", "on hand", "reserved", "safety stock", "available", "in transit", title=sku)
     for lv in levels:
         table.add_row(
             lv["warehouse"],
@@ -83,6 +84,7 @@ def show(
             str(lv["reserved"]),
             str(lv["safety_stock"]),
             str(lv["available"]),
+            str(lv["in_transit"]),
         )
     console.print(table)
     recent = Table("when", "warehouse", "kind", "on hand", "reserved", "reference", title="latest movements")
@@ -96,3 +98,18 @@ def show(
             m["reference"],
         )
     console.print(recent)
+
+
+@inventory_app.command("alerts")
+def alerts(limit: int = typer.Option(20, help="latest alerts to list")) -> None:
+    """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
+
+    async def work(db: Any) -> list[dict[str, object]]:
+        return await reconcile.alerts(db, limit)
+
+    rows = _run(work)
+    table = Table("when", "kind", "sku", "warehouse", "detail", title="inventory alerts")
+    for r in rows:
+        table.add_row(f"{r['created_at']:%Y-%m-%d %H:%M:%S}", str(r["kind"]), str(r["sku"]),
+                      str(r["warehouse"]), str(r["detail"]))
+    console.print(table if rows else "[green]no inventory alerts[/]")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli import inventory_ops  # noqa: F401  (registers its commands)
 from cli.catalogue import CatalogueFileError, import_file
 from cli.intake import import_cmd, intake_app, schema_app
 from cli.inventory import inventory_app

@@ -18,6 +18,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
+from sqlalchemy import select
 
 from cli.catalogue import import_file
 from cli.demo import demo_orders
@@ -28,9 +29,11 @@ from config.settings import PROJECT_ROOT, Settings
 from config.temporal import connect
 from domain.status import SETTLED
 from store import orders as order_store
+from store import tables as t
 from store.catalog import all_products, products_by_sku
 from store.db import make_engine
 from store.migrate import MigrationError, migrate
+from workflows.schedules import ensure_schedules
 
 DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
 SETTLED_NAMES = {s.value for s in SETTLED}
@@ -99,6 +102,24 @@ async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: flo
         async def api_up() -> bool:
             return (await http.get(f"{settings.api_url}/healthz")).status_code == 200
         await _wait_for(api_up, "the Ordo API", sup)
+    await seed_wms_stock(settings)
+    await ensure_schedules(await connect(settings), settings)
+
+
+async def seed_wms_stock(settings: Settings) -> int:
+    """The WMS simulator keeps its stock in memory: each start it is given the ledger's on-hand
+    balances, as a real WMS and OMS agree after a stocktake. Drift starts from zero."""
+    engine = make_engine(settings.effective_database_url, readonly=True)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(t.stock.c.warehouse, t.stock.c.sku, t.stock.c.on_hand))).all()
+    finally:
+        await engine.dispose()
+    async with httpx.AsyncClient(timeout=10) as http:
+        resp = await http.put(f"{settings.wms_url}/admin/stock", json={"stock": [
+            {"warehouse": w, "sku": s, "quantity": q} for w, s, q in rows]})
+        resp.raise_for_status()
+    return len(rows)
 
 
 def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,

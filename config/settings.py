@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # marketplace's copy of our stock lags, so it is never shown the last few units.
     channel_buffers: dict[str, int] = {}
     unpaid_reservation_minutes: float = 30.0  # an unpaid order's stock is released after this
+    reconcile_every_minutes: float = 15.0  # WMS snapshot vs ledger (a Temporal schedule)
+    reconcile_confirm_seconds: float = 60.0  # a difference must persist this long to be drift
+    drift_alert_units: int = 5  # a correction larger than this is also an alert for a person
+    rebalance_every_minutes: float = 10.0  # transfer rules over regions with backorders
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

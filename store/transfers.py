@@ -172,3 +172,10 @@ async def cancel(engine: AsyncEngine, transfer_id: str, reason: str) -> str:
         await ledger.record(conn, row.sku, row.from_warehouse, "transfer_back", ref, on_hand=row.quantity)
         await ledger.record(conn, row.sku, row.to_warehouse, "transfer_back", ref, in_transit=-row.quantity)
     return "cancelled"
+
+
+async def status_of(engine: AsyncEngine, transfer_id: str) -> str | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(
+            select(t.transfers.c.status).where(t.transfers.c.transfer_id == transfer_id))).first()
+    return None if row is None else str(row.status)

@@ -141,7 +141,8 @@ async def test_the_ledger_explains_every_balance_and_the_audit_names_drift(db_ur
         assert await inventory.release(engine, "b") == 2
         assert await inventory.stock_row(engine, "LEDGER-1", "SH-01") == (12, 0)
         assert await ledger.availability(engine, "LEDGER-1") == [
-            {"warehouse": "SH-01", "on_hand": 12, "reserved": 0, "safety_stock": 3, "available": 9}
+            {"warehouse": "SH-01", "on_hand": 12, "reserved": 0, "safety_stock": 3, "available": 9,
+             "in_transit": 0, "by_channel": {}}
         ]
         kinds = [
             (m["kind"], m["on_hand_delta"], m["reserved_delta"], m["reference"])

@@ -1,0 +1,184 @@
+"""The WMS's reports to Ordo (Qimen, signed) and the inventory views for people.
+
+`stockchange.report` (receipts, cycle counts, damage) is booked in the ledger once per
+`outBizCode`; `entryorder.confirm` of a transfer (DBRK) is handed to its TransferWorkflow,
+of anything else (a purchase receipt) booked like a stock change. Stock that arrives
+resumes the orders backordered on that SKU, most urgent first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import problem
+from config.settings import Settings
+from domain.model import workflow_id_for
+from domain.stock_messages import TransferArrival
+from domain.wire import qimen
+from store import ledger, reconcile, transfers
+from workflows.inventory import transfer_workflow_id
+
+log = structlog.get_logger()
+METHODS = ("stockchange.report", "entryorder.confirm")
+
+
+def _xml(body: str, status: int = 200) -> Response:
+    return Response(body, media_type="application/xml", status_code=status)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def _stock_changes(data: dict[str, Any]) -> list[ledger.StockChange]:
+    return [
+        ledger.StockChange(
+            out_biz_code=str(i["outBizCode"]),
+            sku=str(i["itemCode"]),
+            warehouse=str(i["warehouseCode"]),
+            quantity=int(str(i["quantity"])),
+            order_type=str(i.get("orderType") or ""),
+        )
+        for i in _as_list(data.get("items"))
+        if str(i.get("inventoryType") or "ZP") == "ZP"
+    ]
+
+
+def _receipts(data: dict[str, Any]) -> list[ledger.StockChange]:
+    """A non-transfer entry order's confirmation: each line is a receipt."""
+    entry = data["entryOrder"]
+    code, warehouse, kind = str(entry["entryOrderCode"]), str(entry["warehouseCode"]), str(entry["orderType"])
+    return [
+        ledger.StockChange(
+            out_biz_code=f"{code}:{ln['itemCode']}"[:100],
+            sku=str(ln["itemCode"]),
+            warehouse=warehouse,
+            quantity=int(str(ln["actualQty"])),
+            order_type=kind,
+        )
+        for ln in _as_list(data.get("orderLines"))
+        if str(ln.get("inventoryType") or "ZP") == "ZP"
+    ]
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter()
+
+    async def resume_backorders(request: Request, skus: set[str]) -> list[str]:
+        resumed: list[str] = []
+        for sku in sorted(skus):
+            for order_id in await ledger.backordered_for(request.app.state.db, sku):
+                try:  # a missed signal only delays the order until its own retry timer
+                    client = await request.app.state.temporal.client()
+                    await client.get_workflow_handle(workflow_id_for(order_id)).signal("restock")
+                    resumed.append(order_id)
+                except Exception as exc:
+                    log.warning("restock.signal_failed", order_id=order_id, error=str(exc))
+        return resumed
+
+    async def book(request: Request, changes: list[ledger.StockChange]) -> Response:
+        results = [(c, await ledger.apply_stock_change(request.app.state.db, c)) for c in changes]
+        refused = [f"{c.out_biz_code}: {r}" for c, r in results if r not in ("applied", "duplicate")]
+        resumed = await resume_backorders(
+            request, {c.sku for c, r in results if r == "applied" and c.quantity > 0}
+        )
+        log.info(
+            "wms.stock_changed",
+            applied=sum(r == "applied" for _, r in results),
+            duplicates=sum(r == "duplicate" for _, r in results),
+            refused=refused,
+            resumed=resumed,
+        )
+        if refused:
+            return _xml(qimen.response("failure", "PARTIAL", "; ".join(refused)))
+        return _xml(qimen.response("success", "0", f"ok; resumed {len(resumed)} backordered order(s)"))
+
+    async def transfer_arrived(request: Request, data: dict[str, Any]) -> Response:
+        code = str(data["entryOrder"]["entryOrderCode"])
+        received = sum(int(str(ln["actualQty"])) for ln in _as_list(data.get("orderLines")))
+        client = await request.app.state.temporal.client()
+        try:
+            await client.get_workflow_handle(transfer_workflow_id(code)).signal(
+                "arrived", TransferArrival(received=received)
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            if await transfers.status_of(request.app.state.db, code) is None:
+                return _xml(qimen.response("failure", "404", f"Ordo has no transfer {code}"), 404)
+            # the workflow is finished (a repeat confirmation): booking is idempotent anyway
+            await transfers.receive(request.app.state.db, code, received)
+        log.info("wms.transfer_arrived", transfer_id=code, received=received)
+        return _xml(qimen.response("success", "0", f"transfer {code}: {received} received"))
+
+    @api.post("/v1/wms/qimen", response_class=PlainTextResponse)
+    async def wms_report(request: Request, method: str = "", sign: str = "") -> Response:
+        """Qimen `stockchange.report` and `entryorder.confirm` from the WMS (module docstring)."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        params = {k: v for k, v in request.query_params.items()}
+        if qimen.sign(params, body, settings.qimen_secret) != sign:
+            return _xml(qimen.response("failure", "sign-check-failure", "invalid signature"), 401)
+        if method not in METHODS:
+            return _xml(
+                qimen.response(
+                    "failure", "method-not-supported", f"Ordo takes {' or '.join(METHODS)}, not '{method}'"
+                ),
+                400,
+            )
+        try:
+            data = qimen.from_xml(body)
+            if method == "stockchange.report":
+                return await book(request, _stock_changes(data))
+            if str(data["entryOrder"].get("orderType")) == "DBRK":
+                return await transfer_arrived(request, data)
+            return await book(request, _receipts(data))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _xml(qimen.response("failure", "400", f"not a valid {method}: {exc!r}"), 400)
+
+    @api.get("/v1/inventory")
+    async def inventory(sku: str, request: Request) -> JSONResponse:
+        """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
+        available (= on hand - reserved - safety stock), in transit (visible, not yet
+        promised), per channel (less the channel's allocation buffer), and the totals."""
+        buffers = settings.channel_buffers
+        levels = await ledger.availability(request.app.state.read_db, sku, buffers)
+        if not levels:
+            return problem(404, f"no stock of '{sku}' anywhere; check the SKU")
+        return JSONResponse(
+            {
+                "sku": sku,
+                "warehouses": levels,
+                "available": sum(lv["available"] for lv in levels),
+                "in_transit": sum(lv["in_transit"] for lv in levels),
+                "available_by_channel": {
+                    ch: sum(lv["by_channel"][ch] for lv in levels) for ch in sorted(buffers)
+                },
+                "channel_buffers": buffers,
+            }
+        )
+
+    @api.get("/v1/inventory/alerts")
+    async def alerts(request: Request, limit: int = 100) -> dict[str, Any]:
+        """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
+        rows = await reconcile.alerts(request.app.state.read_db, max(1, min(limit, 1000)))
+        return {
+            "alerts": [
+                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+            ]
+        }
+
+    @api.get("/v1/inventory/transfers")
+    async def transfer_list(request: Request, limit: int = 100) -> dict[str, Any]:
+        rows = await transfers.listing(request.app.state.read_db, max(1, min(limit, 1000)))
+        return {
+            "transfers": [
+                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+            ]
+        }
+
+    return api

@@ -1,0 +1,126 @@
+"""`ordo inventory reconcile | rebalance | transfer | schedule`: the inventory workflows, run
+now from the command line (the schedules run the first two on their own)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from cli.inventory import console, err, inventory_app
+from config import queues
+from config.settings import get_settings
+from config.temporal import connect
+from domain.stock_messages import ReconcileReport, ReconcileRequest, TransferRequest
+from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow, transfer_workflow_id
+from workflows.schedules import ensure_schedules
+
+
+def _temporal(work: Any) -> Any:
+    settings = get_settings()
+
+    async def go() -> Any:
+        try:
+            client = await connect(settings)
+        except Exception as exc:
+            err.print(
+                f"cannot reach Temporal at {settings.temporal_address}: {exc}. Start Ordo with "
+                "`make run` (or `ordo up`), or set ORDO_TEMPORAL_ADDRESS.",
+                style="red",
+            )
+            raise typer.Exit(2) from exc
+        return await work(client)
+
+    return asyncio.run(go())
+
+
+@inventory_app.command("reconcile")
+def reconcile_now(
+    confirm_seconds: float = typer.Option(None, help="wait between the two snapshots (default: setting)"),
+) -> None:
+    """Compare the WMS's stock with the ledger now and correct drift (as the schedule does)."""
+    settings = get_settings()
+    req = ReconcileRequest(
+        confirm_seconds=settings.reconcile_confirm_seconds if confirm_seconds is None else confirm_seconds,
+        alert_units=settings.drift_alert_units,
+    )
+    with console.status(f"reconciling (differences must still be there after {req.confirm_seconds:g}s)..."):
+        report: ReconcileReport = _temporal(
+            lambda c: c.execute_workflow(
+                ReconcileWorkflow.run,
+                req,
+                id=f"inventory-reconcile-cli-{uuid.uuid4().hex[:8]}",
+                task_queue=queues.ORDERS,
+            )
+        )
+    if report.corrected or report.refused:
+        table = Table("sku", "warehouse", "Ordo expected", "WMS counts", "correction", title="drift")
+        for d in report.corrected:
+            table.add_row(d.sku, d.warehouse, str(d.ordo), str(d.wms), f"{d.delta:+d}")
+        console.print(table)
+    console.print(
+        f"{report.checked} balances compared; {report.seen} differed, {report.transient} were stock "
+        f"in motion, {len(report.corrected)} corrected, {len(report.refused)} not correctable, "
+        f"{report.alerts} alert(s)"
+    )
+    for reason in report.refused:
+        err.print(f"not corrected: {reason} (see `ordo inventory alerts`)", style="red")
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@inventory_app.command("rebalance")
+def rebalance_now() -> None:
+    """Ask rules/transfers.yaml about every region with backorders now and start the transfers."""
+    report = _temporal(
+        lambda c: c.execute_workflow(
+            RebalanceWorkflow.run,
+            id=f"inventory-rebalance-cli-{uuid.uuid4().hex[:8]}",
+            task_queue=queues.ORDERS,
+        )
+    )
+    for tr in report.transfers:
+        console.print(
+            f"transfer {tr.transfer_id}: {tr.quantity} x {tr.sku} {tr.from_warehouse} -> "
+            f"{tr.to_warehouse} ({tr.reason})"
+        )
+    if not report.transfers:
+        console.print("no transfer called for")
+
+
+@inventory_app.command("transfer")
+def transfer(
+    sku: str,
+    from_warehouse: str,
+    to_warehouse: str,
+    quantity: int = typer.Argument(..., min=1),
+    reason: str = typer.Option("by an operator", help="kept with the transfer"),
+) -> None:
+    """Move stock between warehouses (调拨) through the WMS; in transit until it is received."""
+    req = TransferRequest(
+        transfer_id=f"TR-{uuid.uuid4().hex[:10]}",
+        sku=sku,
+        from_warehouse=from_warehouse,
+        to_warehouse=to_warehouse,
+        quantity=quantity,
+        reason=reason,
+    )
+    _temporal(
+        lambda c: c.start_workflow(
+            TransferWorkflow.run, req, id=transfer_workflow_id(req.transfer_id), task_queue=queues.ORDERS
+        )
+    )
+    console.print(
+        f"transfer {req.transfer_id} started; follow it with `ordo inventory show {sku}` or in the "
+        f"Temporal UI (workflow {transfer_workflow_id(req.transfer_id)})"
+    )
+
+
+@inventory_app.command("schedule")
+def schedule() -> None:
+    """Create or update the reconciliation and rebalancing schedules from the settings."""
+    ids = _temporal(lambda c: ensure_schedules(c, get_settings()))
+    console.print("schedules in place: " + ", ".join(ids))
