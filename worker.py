@@ -78,7 +78,7 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
     workers = []
     for name in names:
         if name == queues.ORDERS:
-            store = StoreActivities(res.db, res.rules)
+            store = StoreActivities(res.db, res.rules, settings)
             inv = InventoryActivities(res.db, res.rules)
             workers.append(Worker(
                 client, task_queue=name,

@@ -13,7 +13,7 @@ from temporalio import activity
 
 from activities.errors import INVALID_ORDER, business_failure
 from activities.rule_log import log_changes
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from domain.errors import FieldError
 from domain.facts import line_facts, order_facts
 from domain.messages import (
@@ -39,9 +39,10 @@ from store import catalog, decisions, inventory, orders
 
 
 class StoreActivities:
-    def __init__(self, db: AsyncEngine, rules: RuleEngine) -> None:
+    def __init__(self, db: AsyncEngine, rules: RuleEngine, settings: Settings | None = None) -> None:
         self.db = db
         self.rules = rules
+        self.settings = settings or get_settings()
 
     @activity.defn(name="validate_order")
     async def validate_order(self, req: PersistOrder) -> ValidatedOrder:
@@ -82,13 +83,15 @@ class StoreActivities:
         policy = SourcingPolicy.from_outcome(req.policy)
         async with self.db.connect() as conn:
             carriers = await catalog.all_carriers(conn)
-        return await inventory.reserve(
+        settings = self.settings
+        result = await inventory.reserve(
             self.db, req.order_id, req.attempt_key, req.lines,
             lambda lines, avail, whs: plan_sourcing(lines, avail, whs, req.destination_province,
                                                     policy, carriers),
             allow_partial=req.allow_partial,
-            buffer=get_settings().channel_buffers.get(req.channel, 0),
+            buffer=settings.channel_buffers.get(req.channel, 0),
         )
+        return result.model_copy(update={"unpaid_hold_minutes": settings.unpaid_reservation_minutes})
 
     @activity.defn(name="release_stock")
     async def release_stock(self, req: ReleaseRequest) -> Count:

@@ -251,6 +251,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return act
         app.post(f"/v1/orders/{{order_id}}/{action}")(make(action))
 
+    @app.post("/v1/orders/{order_id}/paid")
+    async def order_paid(order_id: str, request: Request,
+                         note: Annotated[OperatorNote | None, Body()] = None) -> JSONResponse:
+        """The customer paid an order that came in `payment.status: awaiting` (a bank transfer
+        arrived, a pay-later was settled): its held stock is kept and the order carries on."""
+        return await _update(request, order_id, "payment_received", note or OperatorNote())
+
     @app.post("/v1/orders/{order_id}/address")
     async def change_address(order_id: str, address: Address, request: Request) -> JSONResponse:
         """Change the shipping address until the order ships."""

@@ -73,6 +73,7 @@ class ReserveResult(BaseModel):
     allocations: list[Allocation]
     shortages: list[Shortage]
     reserved: bool = True
+    unpaid_hold_minutes: float = 30.0  # how long an unpaid order may keep this stock
 
 
 class ReleaseRequest(BaseModel):

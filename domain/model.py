@@ -61,6 +61,9 @@ class Line(BaseModel):
 class Payment(BaseModel):
     method: Literal["alipay", "wechat", "card", "cod"] = "alipay"
     payer_id: str = ""
+    status: Literal["paid", "awaiting"] = Field(
+        "paid", description="awaiting: the customer has not paid yet (bank transfer, pay later); "
+        "stock is held for ORDO_UNPAID_RESERVATION_MINUTES, then released")
 
 
 class Order(BaseModel):

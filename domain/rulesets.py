@@ -23,7 +23,7 @@ PAYMENT_METHODS = ("alipay", "wechat", "card", "cod")
 SERVICES = ("standard", "cold_chain", "hazmat", "freight")
 EXCEPTION_TYPES = (
     "out_of_stock", "payment_declined", "invalid_address", "carrier_rejected", "invalid_order",
-    "sla_breach", "shipment_lost", "capture_failed", "fraud_review", "intake_review",
+    "sla_breach", "shipment_lost", "capture_failed", "fraud_review", "intake_review", "payment_timeout",
 )
 PROVINCES = tuple(p for ps in REGIONS.values() for p in ps)
 

@@ -9,6 +9,7 @@ class OrderStatus(StrEnum):
     PRIORITISED = "prioritised"
     BACKORDERED = "backordered"
     RESERVED = "reserved"
+    AWAITING_PAYMENT = "awaiting_payment"  # stock held until paid or the reservation expires
     PAYMENT_AUTHORISED = "payment_authorised"
     FULFILLING = "fulfilling"
     SHIPPED = "shipped"

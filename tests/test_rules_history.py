@@ -185,7 +185,7 @@ async def test_the_commands_and_the_api_over_a_real_database(db_url: str, tmp_pa
     async with serve_app(create_app(settings)) as api, httpx.AsyncClient() as http:
         body = (await http.get(f"{api}/v1/rules/versions")).json()
         sets = sorted(v["ruleset"] for v in body["versions"])
-        assert sets == ["carriers", "exceptions", "priority", "split"]
+        assert sets == ["carriers", "exceptions", "priority", "split", "transfers"]
         assert all(v["summary"] == "rule set added" and "content" not in v for v in body["versions"])
         one = (await http.get(f"{api}/v1/rules/versions",
                               params={"ruleset": "priority", "content": "true"})).json()

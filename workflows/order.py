@@ -81,6 +81,9 @@ class OrderWorkflow:
         self.progress: dict[str, ShipmentUpdate] = {}
         self.before_hold = OrderStatus.RECEIVED
         self.children: dict[str, Any] = {}
+        self.paid = order.payment.status == "paid"
+        self.reserve_rounds = 0  # every reservation attempt has its own key, across retries
+        self.unpaid_hold_minutes = 30.0  # set from the settings by the reservation activity
 
     # ---- queries, signals, updates -------------------------------------------------
 
@@ -99,6 +102,18 @@ class OrderWorkflow:
         self.state.shipments = sorted(known.values(), key=lambda s: s.shipment_id)
         if self._shipped() and self.state.status in (OrderStatus.FULFILLING,):
             self.state.status = OrderStatus.SHIPPED
+
+    @workflow.update(name="payment_received")
+    async def payment_received(self, note: OperatorNote) -> ActionResult:
+        self.paid = True
+        return ActionResult(accepted=True, status=self.state.status, message=note.reason or "paid")
+
+    @payment_received.validator
+    def _validate_paid(self, note: OperatorNote) -> None:
+        if self.paid:
+            raise ValueError("cannot record a payment: the order is already paid")
+        if self.state.status in CLOSED:
+            raise ValueError(f"cannot record a payment: the order is already {self.state.status.value}")
 
     @workflow.signal(name="restock")
     def restock(self) -> None:
@@ -281,6 +296,8 @@ class OrderWorkflow:
 
         split = await self._decide("split", self.validated.facts, "split")
         allocations = await self._reserve(split.outcome)
+        if not self.paid:
+            allocations = await self._hold_until_paid(allocations, split.outcome)
         self.state.allocations = allocations
         workflow.upsert_search_attributes([
             sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
@@ -327,20 +344,21 @@ class OrderWorkflow:
         """Sourced as the split decision says; what to do about a shortage is the split
         rules' `on_shortage` first, then the exception rules'."""
         assert self.order is not None and self.validated is not None
-        attempt, round_no = 1, 0
+        attempt = 1
         partial = policy.get("on_shortage") == "ship_available"
         while True:
             await self._checkpoint()
-            round_no += 1
+            self.reserve_rounds += 1
             result = await workflow.execute_local_activity_method(
                 StoreActivities.reserve_stock,
-                ReserveRequest(order_id=self.order.order_id, attempt_key=f"r{round_no}",
+                ReserveRequest(order_id=self.order.order_id, attempt_key=f"r{self.reserve_rounds}",
                                lines=self.validated.lines,
                                destination_province=self.order.shipping_address.province,
                                allow_partial=partial, policy=policy, channel=self.order.channel),
                 **LOCAL,
             )
             if result.reserved and result.allocations:
+                self.unpaid_hold_minutes = result.unpaid_hold_minutes
                 return result.allocations
             missing = ", ".join(f"{s.sku} x{s.missing}" for s in result.shortages)
             outcome = await self._route_exception(
@@ -349,6 +367,32 @@ class OrderWorkflow:
             action = outcome.get("action")
             attempt = 1 if action == "hold" else attempt + 1
             partial = action == "ship_available" or policy.get("on_shortage") == "ship_available"
+
+    async def _hold_until_paid(self, allocations: list[Allocation],
+                               policy: dict[str, Any]) -> list[Allocation]:
+        """An order not paid yet keeps its stock for the configured time; when that runs out
+        the stock goes back (the released reservation stays in the ledger) and the exception
+        rules decide: close the order, or hold it for an operator, whose release reserves
+        again and starts a new wait."""
+        attempt = 1
+        while not self.paid:
+            minutes = self.unpaid_hold_minutes
+            await self._set_status(OrderStatus.AWAITING_PAYMENT, f"stock held {minutes:g} min for payment")
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self.paid or self.cancel_requested,
+                                              timeout=timedelta(minutes=minutes))
+            if self.cancel_requested:
+                raise _Cancel(self.cancel_reason)
+            if self.paid:
+                break
+            await workflow.execute_local_activity_method(
+                StoreActivities.release_stock,
+                ReleaseRequest(order_id=self.state.order_id, reason="unpaid: reservation expired"), **LOCAL)
+            await self._route_exception("payment_timeout", attempt, f"not paid within {minutes:g} min")
+            attempt += 1
+            if not self.paid:
+                allocations = await self._reserve(policy)
+        return allocations
 
     async def _authorise(self, allocations: list[Allocation]) -> PaymentResult:
         assert self.order is not None

@@ -9,15 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from config import queues
 from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Catalogue, Order, StockLevel
 from domain.status import OrderStatus, ShipmentStatus
+from store import tables as t
 from store.catalog import import_catalogue
 from store.inventory import stock_row
-from tests.factories import make_order
+from tests.factories import make_order, order_payload
 from tests.harness import wait_until
 from tests.workflow.conftest import WorkflowStack
 from workflows.order import OrderWorkflow
@@ -234,4 +236,54 @@ async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowSta
     child = wf.client.get_workflow_handle(f"shipment-{sid}")
     for op in ("50", "80"):
         await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op))
+    assert (await handle.result()).status == OrderStatus.COMPLETED
+
+
+async def test_an_unpaid_order_keeps_its_stock_until_paid_then_ships(wf: WorkflowStack) -> None:
+    await set_stock(wf, "TSHIRT-M", {"SH-01": 2, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    order = Order.model_validate({**order_payload("unpaid-paid", [("TSHIRT-M", 2)]),
+                                  "payment": {"method": "alipay", "status": "awaiting"}})
+    handle = await start(wf, order)
+    await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_PAYMENT), "the payment wait")
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == (2, 2)
+    await wf.env.sleep(timedelta(minutes=20))  # within the 30 minutes
+    result = await update(handle, "payment_received", OperatorNote(reason="bank transfer arrived"))
+    assert result.accepted
+    assert "already paid" in await rejection(update(handle, "payment_received", OperatorNote()))
+    await deliver_all(wf, handle, expected_parcels=1)
+    assert (await handle.result()).status == OrderStatus.COMPLETED
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == (0, 0)
+
+
+async def test_an_unpaid_order_is_closed_when_its_reservation_expires_and_the_stock_returns(
+    wf: WorkflowStack,
+) -> None:
+    await set_stock(wf, "TSHIRT-M", {"SH-01": 2, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    order = Order.model_validate({**order_payload("unpaid-late", [("TSHIRT-M", 2)]),
+                                  "payment": {"method": "alipay", "status": "awaiting"}})
+    state = await (await start(wf, order)).result()  # the 30-minute timer is skipped
+    assert state.status == OrderStatus.CANCELLED and "not paid in time" in state.transitions[-1].note
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == (2, 0)
+    async with wf.db.connect() as conn:
+        rows = (await conn.execute(select(t.reservations.c.status)
+                                   .where(t.reservations.c.order_id == order.order_id))).all()
+    assert [r.status for r in rows] == ["released"]  # history, not deleted
+
+
+async def test_an_unpaid_gold_order_is_held_for_a_call_and_reserved_again_on_release(
+    wf: WorkflowStack,
+) -> None:
+    await set_stock(wf, "TSHIRT-M", {"SH-01": 1, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
+    order = Order.model_validate({**order_payload("unpaid-gold", [("TSHIRT-M", 1)], tier="gold"),
+                                  "payment": {"method": "alipay", "status": "awaiting"}})
+    handle = await start(wf, order)
+    await wf.env.sleep(timedelta(minutes=31))
+    held = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "the call-first hold")
+    assert held.exception_type == "payment_timeout"
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == (1, 0)  # released while we call
+    await update(handle, "release", OperatorNote(reason="customer pays today"))
+    await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_PAYMENT), "a new payment wait")
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == (1, 1)
+    await update(handle, "payment_received", OperatorNote())
+    await deliver_all(wf, handle, expected_parcels=1)
     assert (await handle.result()).status == OrderStatus.COMPLETED
