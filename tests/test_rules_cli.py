@@ -86,4 +86,5 @@ def test_schema_is_json_schema_with_the_fact_names() -> None:
     schema = json.loads(out.stdout)
     facts = schema["$defs"]["Condition"]["properties"]["fact"]["anyOf"][0]["enum"]
     assert {"total_minor", "customer_tier", "exception_type", "temperature"} <= set(facts)
-    assert schema["properties"]["ruleset"]["enum"] == ["carriers", "exceptions", "priority", "split", "transfers"]
+    assert schema["properties"]["ruleset"]["enum"] == [
+        "carriers", "exceptions", "priority", "split", "transfers"]
