@@ -1,7 +1,7 @@
 """`ordo bench --section rules`: decisions/s per rule set with 60 rules on durable_rules
 (one call at a time as a worker decides, and in batches as `simulate` does) against the
-reference evaluator in the same run; sourcing time for a 10-line order over 10
-warehouses; and `simulate` over 10,000 recorded orders in a scratch SQLite database."""
+reference evaluator in the same run; and `simulate` over 10,000 recorded orders in a
+scratch SQLite database. (Sourcing has its own section, `cli/bench_sourcing.py`.)"""
 
 from __future__ import annotations
 
@@ -16,11 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import PROJECT_ROOT
-from domain.messages import LineFacts
-from domain.model import Warehouse
 from domain.rulesets import RULESETS, RulesetSpec
-from domain.sourcing import plan_sourcing
-from domain.splitting import split_into_shipments
 from rules.check import check_directory
 from rules.engine import EngineProcess, LoadedRuleset, compile_loaded, epoch
 from rules.format import RuleFile
@@ -95,28 +91,6 @@ def _decisions(loaded: LoadedRuleset, cases: list[tuple[dict[str, Any], int]],
     return {"durable_rules_per_call": one_by_one, "durable_rules_batched": batched, "reference": reference}
 
 
-def _sourcing(engine: EngineProcess, split: LoadedRuleset, rng: random.Random) -> dict[str, float]:
-    warehouses = [Warehouse(code=f"W{i:02d}", name=f"W{i}", province=p, city="c", cold_chain=i % 3 == 0)
-                  for i, p in enumerate(PROVINCES)]
-    skus = [f"SKU-{i:03d}" for i in range(200)]
-    times: list[float] = []
-    for n in range(300):
-        lines = [LineFacts(line_no=i, sku=rng.choice(skus), quantity=rng.randrange(1, 5), weight_g=800,
-                           temperature="chilled" if rng.random() < 0.1 else "ambient", hazmat=False,
-                           oversize=False) for i in range(10)]
-        available = {(ln.sku, w.code): rng.randrange(0, 6) for ln in lines for w in warehouses}
-        facts = {"has_frozen": False, "remote_area": False, "region": "east", "channel": "tmall",
-                 "lines": [ln.model_dump(mode="json") for ln in lines]}
-        started = time.perf_counter()
-        [(fired, _)] = engine.fire(split, [(facts, NOW)])
-        plan = plan_sourcing(lines, available, warehouses, rng.choice(PROVINCES))
-        split_into_shipments(f"o{n}", plan.allocations, lines, split.outcome(fired))
-        times.append(time.perf_counter() - started)
-    times.sort()
-    return {"orders": len(times), "p50_ms": round(times[len(times) // 2] * 1000, 2),
-            "p95_ms": round(times[int(len(times) * 0.95)] * 1000, 2)}
-
-
 async def _simulate(loaded: dict[str, LoadedRuleset], engine: EngineProcess, scratch: Path,
                     orders: int, rng: random.Random) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{scratch}"
@@ -164,8 +138,6 @@ def run_rules_bench(out_dir: Path, console: Console, simulate_orders: int = 10_0
                 cases = [(_random_facts(RULESETS[name], rng), NOW) for _ in range(FACTS_PER_SET)]
                 engine.fire(lf, cases[:10])  # register the rule set before timing
                 result["decisions"][name] = _decisions(lf, cases, engine)
-        with console.status("rules: sourcing a 10-line order over 10 warehouses..."):
-            result["sourcing_10_lines_10_warehouses"] = _sourcing(engine, loaded["split"], rng)
         with console.status(f"rules: simulate over {simulate_orders} recorded orders..."):
             out_dir.mkdir(parents=True, exist_ok=True)
             scratch = out_dir / "simulate-bench.db"
@@ -182,9 +154,7 @@ def run_rules_bench(out_dir: Path, console: Console, simulate_orders: int = 10_0
         table.add_row(name, str(d["durable_rules_per_call"]), str(d["durable_rules_batched"]),
                       str(d["reference"]), f"{d['reference'] / d['durable_rules_per_call']:.0f}x")
     console.print(table)
-    s, src = result["simulate"], result["sourcing_10_lines_10_warehouses"]
-    console.print(f"sourcing (split decision + plan + parcels), 10 lines x 10 warehouses: "
-                  f"p50 {src['p50_ms']} ms, p95 {src['p95_ms']} ms")
+    s = result["simulate"]
     console.print(f"simulate: {s['orders']} orders, {s['decisions']} decisions in {s['seconds']} s "
                   f"({s['orders_per_s']} orders/s, {s['disagreements']} engine/reference disagreements)")
     return result

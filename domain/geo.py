@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 REGIONS: dict[str, tuple[str, ...]] = {
     "east": ("上海", "江苏", "浙江", "安徽", "福建", "江西", "山东"),
     "south": ("广东", "广西", "海南"),
@@ -45,6 +47,7 @@ ISO_CODES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def normalise_province(name: str) -> str:
     """`浙江省`, `浙江`, `Zhejiang` and `CN-ZJ` are the same province; unknown names pass
     through unchanged."""

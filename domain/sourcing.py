@@ -141,10 +141,11 @@ class _Coverage:
             for sku in need
         }
 
+        self.columns = {w.code: [self.stock[sku].get(w.code, 0) for sku in need] for w in warehouses}
+
     def bound(self, subset: Sequence[Warehouse]) -> int:
-        return sum(
-            min(q, sum(self.stock[sku].get(w.code, 0) for w in subset)) for sku, q in self.need.items()
-        )
+        totals = [sum(units) for units in zip(*(self.columns[w.code] for w in subset), strict=True)]
+        return sum(min(q, have) for q, have in zip(self.need.values(), totals, strict=True))
 
 
 def _best(
