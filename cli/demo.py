@@ -1,6 +1,6 @@
 """Demo orders that look like a day's mix: many channels, tiers and provinces, and a few
 that hit the exception rules (declined payments, undeliverable addresses, VIPs, a fraud
-review)."""
+review, orders not paid yet)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def demo_orders(products: list[Product], count: int, run_tag: str, seed: int = 7
             "shipping_address": {"name": "顾客" + str(i), "phone": f"138{rng.randint(0, 99999999):08d}",
                                  "province": province, "city": city, "district": district,
                                  "street": street},
-            "payment": {"method": "alipay", "payer_id": payer},
+            "payment": {"method": "alipay", "payer_id": payer,
+                        "status": "awaiting" if i % 19 == 3 else "paid"},  # paid by the demo later
             "shipping_fee": str(shipping), "total": str(total),
         })
     return orders

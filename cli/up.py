@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from cli.catalogue import import_file
 from cli.demo import demo_orders
+from cli.demo_stock import StockDemo, stock_summary, stock_table
 from cli.processes import StartupError, Supervisor, check_ports, find_binary
 from config import queues
 from config import search_attributes as sa
@@ -214,8 +215,18 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
                 products = await all_products(conn)
             await engine.dispose()
             tag = datetime.now(UTC).strftime("demo%Y%m%d%H%M%S")
+            orders = demo_orders(products, demo_count, tag)
             with console.status(f"submitting {demo_count} demo orders..."):
-                order_ids = await submit(settings, demo_orders(products, demo_count, tag))
+                order_ids = await submit(settings, orders)
+            unpaid = [oid for oid, o in zip(order_ids, orders, strict=True)
+                      if o["payment"]["status"] == "awaiting"]
+            stock_demo = StockDemo(settings)
+            background = asyncio.create_task(stock_demo.run(unpaid))
+            try:
+                return await _watch(settings, sup, order_ids, until_done, timeout, started, console,
+                                    stock_demo)
+            finally:
+                background.cancel()
         return await _watch(settings, sup, order_ids, until_done, timeout, started, console)
     finally:
         with console.status("stopping every process..."):
@@ -224,7 +235,7 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
 
 
 async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], until_done: bool,
-                 timeout: float, started: float, console: Console) -> int:
+                 timeout: float, started: float, console: Console, stock: StockDemo | None = None) -> int:
     engine = make_engine(settings.effective_database_url, readonly=True)
     try:
         with Live(console=console, refresh_per_second=2) as live:
@@ -238,9 +249,15 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
                 ids = order_ids or None
                 counts = await order_store.counts_by_status(engine, ids)
                 elapsed = time.monotonic() - started
-                live.update(Group(summary_table(counts, len(order_ids) or sum(counts.values()), elapsed)))
+                parts: list[Any] = [summary_table(counts, len(order_ids) or sum(counts.values()), elapsed)]
+                if stock is not None:
+                    parts += [await stock_table(engine), Panel("\n".join(stock.events[-12:]) or "...",
+                                                              title="stock events")]
+                live.update(Group(*parts))
                 settled = sum(n for s, n in counts.items() if s in SETTLED_NAMES)
-                if until_done and settled >= len(order_ids):
+                stock_done = stock is None or "alerts" in stock.summary or any(
+                    "stock demo stopped" in e for e in stock.events)
+                if until_done and settled >= len(order_ids) and stock_done:
                     break
                 if until_done and elapsed > timeout:
                     console.print(f"[red]{len(order_ids) - settled} orders not settled after "
@@ -249,10 +266,16 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
                 await asyncio.sleep(0.5)
     finally:
         await engine.dispose()
-    result = {"orders": len(order_ids), "completed": counts.get("completed", 0),
-              "cancelled": counts.get("cancelled", 0),
-              "exception": counts.get("awaiting_operator", 0),
-              "seconds": round(time.monotonic() - started, 1)}
+    result: dict[str, Any] = {"orders": len(order_ids), "completed": counts.get("completed", 0),
+                              "cancelled": counts.get("cancelled", 0),
+                              "exception": counts.get("awaiting_operator", 0),
+                              "seconds": round(time.monotonic() - started, 1)}
+    if stock is not None:
+        engine = make_engine(settings.effective_database_url, readonly=True)
+        try:
+            result["stock"] = {**stock.summary, **await stock_summary(engine)}
+        finally:
+            await engine.dispose()
     console.print()
     print(json.dumps(result), flush=True)  # the last line, for scripts
     return 0

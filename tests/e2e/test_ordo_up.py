@@ -36,6 +36,12 @@ def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
     assert summary["orders"] == 30
     assert summary["completed"] + summary["cancelled"] + summary["exception"] == 30
     assert summary["completed"] >= 20  # the demo mix declines a few payments on purpose
+    # Stock moved: a reported receipt, a lost damage report found and corrected by the
+    # reconciliation (with an alert: 8 units is over the threshold), a transfer received
+    # through the WMS's entryorder.confirm, and the ledger still explains every balance.
+    assert summary["stock"] == {"corrected": 1, "alerts": 1, "audit_drift": 0, "transfers_received": 1,
+                                "ledger_movements": summary["stock"]["ledger_movements"]}
+    assert "reconciliation: COKE-330-24@GZ-01" in run.stdout and "corrected -8" in run.stdout
     again = ordo_up(env, "--demo-orders", "3", "--until-done", "--tracking-step", "0.1")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resuming" in again.stdout
