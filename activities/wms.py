@@ -67,20 +67,18 @@ class WmsActivities:
     @activity.defn(name="wms_transfer")
     async def transfer(self, req: TransferRequest) -> None:
         lines = [{"orderLineNo": 1, "itemCode": req.sku, "planQty": req.quantity, "inventoryType": "ZP"}]
-        out = await self._call("stockout.create", {
-            "deliveryOrder": {"deliveryOrderCode": req.transfer_id, "orderType": "DBCK",
-                              "warehouseCode": req.from_warehouse, "remark": req.reason},
-            "orderLines": lines,
-        })
-        if out.get("flag") != "success":
-            raise business_failure(WMS_REJECTED, f"WMS refused the transfer out: {out.get('message')}")
-        entry = await self._call("entryorder.create", {
-            "entryOrder": {"entryOrderCode": req.transfer_id, "orderType": "DBRK",
-                           "warehouseCode": req.to_warehouse, "supplierCode": req.from_warehouse},
-            "orderLines": lines,
-        })
-        if entry.get("flag") != "success":
-            raise business_failure(WMS_REJECTED, f"WMS refused the transfer in: {entry.get('message')}")
+        for method, header, order in (
+            ("stockout.create", "deliveryOrder", {"deliveryOrderCode": req.transfer_id,
+                                                   "orderType": "DBCK", "warehouseCode": req.from_warehouse,
+                                                   "remark": req.reason}),
+            ("entryorder.create", "entryOrder", {"entryOrderCode": req.transfer_id, "orderType": "DBRK",
+                                                 "warehouseCode": req.to_warehouse,
+                                                 "supplierCode": req.from_warehouse}),
+        ):
+            reply = await self._call(method, {header: order, "orderLines": lines})
+            if reply.get("flag") != "success":
+                raise business_failure(WMS_REJECTED,
+                                       f"WMS refused the transfer ({method}): {reply.get('message')}")
 
     @activity.defn(name="wms_inventory_snapshot")
     async def snapshot(self, req: SnapshotRequest) -> StockSnapshot:

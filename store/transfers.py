@@ -5,7 +5,7 @@ idempotent by transfer id, so a retried activity never moves stock twice."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -26,6 +26,10 @@ class Transfer:
 
 class _Refused(Exception):
     pass
+
+
+def _row(tr: Transfer, status: str, reason: str = "") -> dict[str, object]:
+    return {**asdict(tr), "status": status, "reason": reason}
 
 
 async def dispatch(engine: AsyncEngine, tr: Transfer) -> str:
@@ -72,29 +76,10 @@ async def dispatch(engine: AsyncEngine, tr: Transfer) -> str:
                 )
             await ledger.record(conn, tr.sku, tr.from_warehouse, "transfer_out", ref, on_hand=-tr.quantity)
             await ledger.record(conn, tr.sku, tr.to_warehouse, "transfer_out", ref, in_transit=tr.quantity)
-            await conn.execute(
-                t.transfers.insert().values(
-                    transfer_id=tr.transfer_id,
-                    sku=tr.sku,
-                    from_warehouse=tr.from_warehouse,
-                    to_warehouse=tr.to_warehouse,
-                    quantity=tr.quantity,
-                    status="in_transit",
-                )
-            )
+            await conn.execute(t.transfers.insert().values(**_row(tr, "in_transit")))
     except _Refused as refused:
         async with engine.begin() as conn:
-            await conn.execute(
-                t.transfers.insert().values(
-                    transfer_id=tr.transfer_id,
-                    sku=tr.sku,
-                    from_warehouse=tr.from_warehouse,
-                    to_warehouse=tr.to_warehouse,
-                    quantity=tr.quantity,
-                    status="refused",
-                    reason=str(refused),
-                )
-            )
+            await conn.execute(t.transfers.insert().values(**_row(tr, "refused", str(refused))))
         return str(refused)
     return "in_transit"
 

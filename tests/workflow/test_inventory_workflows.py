@@ -141,8 +141,9 @@ async def test_a_transfer_is_in_transit_until_received_and_never_reservable_on_t
 
     levels = await wait_until(in_transit, "the transfer to be on its way")
     assert (levels["BJ-01"]["on_hand"], levels["GZ-01"]["on_hand"], levels["GZ-01"]["available"]) == (2, 0, 0)
+    await wait_until(lambda: _sim_has_transfer(wf, "TR-T1"), "the WMS to have the transfer")
     sim = await wms_admin(wf, "GET", "/admin/orders")
-    assert sim["transfers"]["TR-T1"]["to"] == "GZ-01"
+    assert (sim["transfers"]["TR-T1"]["from"], sim["transfers"]["TR-T1"]["to"]) == ("BJ-01", "GZ-01")
 
     await wf.env.sleep(25 * 3600)  # overdue: an alert, and the transfer keeps waiting
     assert await _alert_kinds(wf) == ["transfer_overdue"]
