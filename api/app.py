@@ -17,7 +17,7 @@ import structlog
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.dispatcher import start_order
@@ -44,6 +44,8 @@ MAX_BODY = 1_000_000
 MAX_BATCH_BODY = 20_000_000
 QUERY_TIMEOUT = timedelta(seconds=3)
 UPDATE_TIMEOUT = timedelta(seconds=20)
+_NO_ANSWER = (f"no orders worker answered within {UPDATE_TIMEOUT.seconds}s (down, or busy with a backlog); "
+              "check `worker.py --queue orders` is running, then retry")
 
 
 def _timed_out(exc: RPCError) -> bool:
@@ -227,10 +229,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except WorkflowUpdateFailedError as exc:
             reason = getattr(exc.cause, "message", None) or str(exc)
             return problem(409, reason, order_id=order_id, action=name)
+        except RPCTimeoutOrCancelledError:  # the SDK's form of the update's rpc_timeout
+            return problem(503, _NO_ANSWER, order_id=order_id, action=name)
         except RPCError as exc:
             if _timed_out(exc):
-                return problem(503, f"no orders worker answered within {UPDATE_TIMEOUT.seconds}s; "
-                               "check `worker.py --queue orders` is running, then retry")
+                return problem(503, _NO_ANSWER, order_id=order_id, action=name)
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             row = await order_store.get_order(request.app.state.db, order_id)
