@@ -123,4 +123,5 @@ def transfer(
 def schedule() -> None:
     """Create or update the reconciliation and rebalancing schedules from the settings."""
     ids = _temporal(lambda c: ensure_schedules(c, get_settings()))
-    console.print("schedules in place: " + ", ".join(ids))
+    console.print("schedules in place: " + ", ".join(ids) if ids else
+                  "ORDO_INVENTORY_SCHEDULES is false: the inventory schedules are removed")

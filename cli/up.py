@@ -90,7 +90,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_API_HOST": settings.api_host, "ORDO_API_PORT": str(settings.api_port),
             "ORDO_WMS_URL": settings.wms_url, "ORDO_CARRIERS_URL": settings.carriers_url,
             "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_RULES_DIR": str(settings.rules_dir),
-            "ORDO_ALIPAY_SECRET": settings.alipay_secret}
+            "ORDO_ALIPAY_SECRET": settings.alipay_secret,
+            "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower()}
 
 
 async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: float,

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # marketplace's copy of our stock lags, so it is never shown the last few units.
     channel_buffers: dict[str, int] = {}
     unpaid_reservation_minutes: float = 30.0  # an unpaid order's stock is released after this
+    inventory_schedules: bool = True  # false: `ordo up` removes the two schedules below
     reconcile_every_minutes: float = 15.0  # WMS snapshot vs ledger (a Temporal schedule)
     reconcile_confirm_seconds: float = 60.0  # a difference must persist this long to be drift
     drift_alert_units: int = 5  # a correction larger than this is also an alert for a person

@@ -7,6 +7,8 @@ skipped: a slow reconciliation is never run twice at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio.client import (
@@ -22,6 +24,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from config import queues
 from config.settings import Settings
@@ -57,14 +60,39 @@ def schedules(settings: Settings) -> dict[str, Schedule]:
     }
 
 
+async def remove_schedules(client: Client) -> None:
+    """With ORDO_INVENTORY_SCHEDULES=false nothing runs on its own (tests that set stock
+    behind the WMS's back; a WMS that is not the source of truth)."""
+    for schedule_id in (RECONCILE, REBALANCE):
+        with contextlib.suppress(RPCError):  # not there
+            await client.get_schedule_handle(schedule_id).delete()
+
+
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
+    if not settings.inventory_schedules:
+        await remove_schedules(client)
+        return []
     wanted = schedules(settings)
     for schedule_id, schedule in wanted.items():
         try:
             await client.create_schedule(schedule_id, schedule)
         except ScheduleAlreadyRunningError:
-            def replace(_: ScheduleUpdateInput, new: Schedule = schedule) -> ScheduleUpdate:
-                return ScheduleUpdate(schedule=new)
-
-            await client.get_schedule_handle(schedule_id).update(replace)
+            await _replace(client, schedule_id, schedule)
     return sorted(wanted)
+
+
+async def _replace(client: Client, schedule_id: str, schedule: Schedule, attempts: int = 8) -> None:
+    """A schedule being created a moment ago (or by a retried create) can answer "already
+    exists" to a create and "not found" to an update for a short while: try again."""
+
+    def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(schedule=schedule)
+
+    for attempt in range(attempts):
+        try:
+            await client.get_schedule_handle(schedule_id).update(replace)
+            return
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)

@@ -476,3 +476,24 @@ async def test_a_wms_receipt_resumes_backordered_orders_at_once(ordo: Ordo, tmp_
     # the order's own retry timer is 30 minutes away: only the signal can have woken it
     done = await wait_until(functools.partial(settled, ordo, order_id), f"{order_id} to complete", within=120)
     assert done["status"] == "completed"
+
+
+async def test_inventory_schedules_are_created_updated_and_removed_on_the_dev_server(ordo: Ordo) -> None:
+    from datetime import timedelta
+
+    from temporalio.client import ScheduleActionStartWorkflow
+
+    from workflows.schedules import REBALANCE, RECONCILE, ensure_schedules
+
+    assert await ensure_schedules(ordo.temporal, Settings(inventory_schedules=True)) == [REBALANCE, RECONCILE]
+    again = Settings(inventory_schedules=True, reconcile_every_minutes=5)  # an update this time
+    assert await ensure_schedules(ordo.temporal, again) == [REBALANCE, RECONCILE]
+    described = await ordo.temporal.get_schedule_handle(RECONCILE).describe()
+    action = described.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow) and action.workflow == "ReconcileWorkflow"
+    assert [i.every for i in described.schedule.spec.intervals] == [timedelta(minutes=5)]
+    rebalance = (await ordo.temporal.get_schedule_handle(REBALANCE).describe()).schedule.action
+    assert isinstance(rebalance, ScheduleActionStartWorkflow) and rebalance.workflow == "RebalanceWorkflow"
+    assert await ensure_schedules(ordo.temporal, Settings(inventory_schedules=False)) == []
+    listed = [s.id async for s in await ordo.temporal.list_schedules()]
+    assert RECONCILE not in listed and REBALANCE not in listed
