@@ -8,22 +8,37 @@ resumes the orders backordered on that SKU, most urgent first.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import problem
+from config import queues
 from config.settings import Settings
 from domain.model import workflow_id_for
-from domain.stock_messages import TransferArrival
+from domain.stock_messages import TransferArrival, TransferRequest
 from domain.wire import qimen
 from store import ledger, reconcile, transfers
 from workflows.inventory import transfer_workflow_id
 
 log = structlog.get_logger()
+
+
+class TransferOrder(BaseModel):
+    sku: str = Field(min_length=1)
+    from_warehouse: str = Field(min_length=1)
+    to_warehouse: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+    reason: str = "by an operator"
+    transfer_id: str = Field("", max_length=90, description="optional: makes a retried request one transfer")
 METHODS = ("stockchange.report", "entryorder.confirm")
 
 
@@ -171,6 +186,20 @@ def router(settings: Settings) -> APIRouter:
                 {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
             ]
         }
+
+    @api.post("/v1/inventory/transfers", status_code=202)
+    async def start_transfer(body: TransferOrder, request: Request) -> JSONResponse:
+        """Move stock between warehouses (调拨): starts a TransferWorkflow; the stock is in
+        transit (visible, not reservable) until the destination's WMS confirms it."""
+        req = TransferRequest(transfer_id=body.transfer_id or f"TR-{uuid.uuid4().hex[:10]}", sku=body.sku,
+                              from_warehouse=body.from_warehouse, to_warehouse=body.to_warehouse,
+                              quantity=body.quantity, reason=body.reason)
+        client = await request.app.state.temporal.client()
+        workflow_id = transfer_workflow_id(req.transfer_id)
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # the same transfer id again: one transfer
+            await client.start_workflow("TransferWorkflow", req, id=workflow_id, task_queue=queues.ORDERS,
+                                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        return JSONResponse({"transfer_id": req.transfer_id, "workflow_id": workflow_id}, status_code=202)
 
     @api.get("/v1/inventory/transfers")
     async def transfer_list(request: Request, limit: int = 100) -> dict[str, Any]:

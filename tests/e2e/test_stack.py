@@ -497,3 +497,43 @@ async def test_inventory_schedules_are_created_updated_and_removed_on_the_dev_se
     assert await ensure_schedules(ordo.temporal, Settings(inventory_schedules=False)) == []
     listed = [s.id async for s in await ordo.temporal.list_schedules()]
     assert RECONCILE not in listed and REBALANCE not in listed
+
+
+async def test_a_transfer_over_the_api_is_in_transit_until_the_wms_confirms_it(ordo: Ordo) -> None:
+    """POST a transfer; the WMS simulator carries it out and confirms the receipt with a
+    signed entryorder.confirm to Ordo's API, which hands it to the TransferWorkflow."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        async def levels() -> dict[str, Any]:
+            body = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": "SOY-SAUCE-1L"})).json()
+            return {w["warehouse"]: w for w in body["warehouses"]}
+
+        before = await levels()
+        started = await http.post(f"{ordo.api}/v1/inventory/transfers", json={
+            "sku": "SOY-SAUCE-1L", "from_warehouse": "SH-01", "to_warehouse": "CD-01", "quantity": 7,
+            "transfer_id": f"TR-E2E-{uuid.uuid4().hex[:6]}"})
+        assert started.status_code == 202, started.text
+        transfer_id = started.json()["transfer_id"]
+
+        async def arrived() -> Any:
+            wms = ordo.env["ORDO_WMS_URL"]
+            answer = (await http.post(f"{wms}/admin/transfers/{transfer_id}/arrive")).json()
+            return None if "error" in answer else answer
+
+        async def on_the_way() -> dict[str, Any] | None:
+            now = await levels()
+            return now if now["CD-01"]["in_transit"] == 7 else None
+
+        moving = await wait_until(on_the_way, "the transfer to leave Shanghai")
+        assert moving["SH-01"]["on_hand"] == before["SH-01"]["on_hand"] - 7
+        assert moving["CD-01"]["available"] == before["CD-01"]["available"]  # visible, not promised
+        confirmed = await wait_until(arrived, "the WMS to have the entry order")
+        assert confirmed["ordo"]["status"] == 200
+
+        async def received() -> dict[str, Any] | None:
+            now = await levels()
+            return now if now["CD-01"]["in_transit"] == 0 else None
+
+        after = await wait_until(received, "Ordo to book the receipt")
+        assert after["CD-01"]["on_hand"] == before["CD-01"]["on_hand"] + 7
+        listed = (await http.get(f"{ordo.api}/v1/inventory/transfers")).json()["transfers"]
+        assert [tr["status"] for tr in listed if tr["transfer_id"] == transfer_id] == ["received"]
