@@ -57,14 +57,18 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }
         params["sign"] = qimen.sign(params, body, settings.qimen_secret)
-        async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as http:
-            resp = await http.post(
-                f"{settings.api_url}/v1/wms/qimen",
-                params=params,
-                content=body.encode(),
-                headers={"Content-Type": "application/xml"},
-            )
-        answer = {"method": method, "status": resp.status_code, "reply": qimen.from_xml(resp.text)}
+        answer: dict[str, Any] = {"method": method}
+        try:
+            async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as http:
+                resp = await http.post(
+                    f"{settings.api_url}/v1/wms/qimen",
+                    params=params,
+                    content=body.encode(),
+                    headers={"Content-Type": "application/xml"},
+                )
+            answer.update(status=resp.status_code, reply=qimen.from_xml(resp.text))
+        except (httpx.HTTPError, ET.ParseError) as exc:  # Ordo down: the report can be sent again
+            answer.update(status=None, error=repr(exc))
         pushed.append(answer)
         return answer
 
@@ -188,7 +192,8 @@ def create_app(faults: Faults | None = None) -> FastAPI:
 
     @app.post("/admin/transfers/{code}/arrive")
     async def arrive(code: str, received: int | None = None) -> dict[str, Any]:
-        """The transfer's goods reach the destination: book them and confirm to Ordo."""
+        """The transfer's goods reach the destination: book them (once) and confirm to Ordo
+        (again on every call, as a WMS re-sends an unanswered confirmation)."""
         tr = transfers.get(code)
         if tr is None or not tr["to"]:
             return {"error": f"no transfer {code} with an entry order"}

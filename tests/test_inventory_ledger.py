@@ -17,6 +17,7 @@ from config.settings import PROJECT_ROOT, Settings
 from domain.messages import LineFacts
 from domain.model import Catalogue, Product, StockLevel, Temperature
 from domain.sourcing import plan_sourcing
+from domain.wire import qimen
 from store import inventory, ledger
 from store import tables as t
 from store.catalog import import_catalogue
@@ -270,5 +271,46 @@ async def test_a_channel_buffer_keeps_the_last_units_from_that_channel_under_con
         async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
             body = (await http.get("/v1/inventory", params={"sku": "RARE-1"})).json()
         assert body["available"] == 10 and body["available_by_channel"] == {"taobao": 7}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_purchase_receipt_confirmed_by_the_wms_is_booked_once_over_the_api(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Qimen entryorder.confirm for a purchase (CGRK): each line a receipt, keyed by entry
+    order and item, so the WMS re-sending it changes nothing; a wrong signature or method
+    is refused with the reason."""
+    await prepare_database(db_url)
+    settings = Settings(database_url=db_url, var_dir=tmp_path)
+    body = qimen.to_xml("request", {
+        "entryOrder": {"entryOrderCode": "PO-2026-001", "warehouseCode": "GZ-01", "orderType": "CGRK",
+                       "status": "FULFILLED"},
+        "orderLines": [{"itemCode": "RICE-5KG", "planQty": 30, "actualQty": 28, "inventoryType": "ZP"},
+                       {"itemCode": "NOODLE-5PK", "planQty": 10, "actualQty": 10, "inventoryType": "ZP"},
+                       {"itemCode": "NOODLE-5PK", "planQty": 2, "actualQty": 2, "inventoryType": "CC"}],
+    })
+
+    def signed(method: str, secret: str = settings.qimen_secret) -> dict[str, str]:
+        params = {"method": method, "app_key": "wms", "v": "2.0", "format": "xml", "sign_method": "md5",
+                  "timestamp": "2026-11-28 09:00:00"}
+        return {**params, "sign": qimen.sign(params, body, secret)}
+
+    engine = make_engine(db_url)
+    try:
+        rice, noodle = (await inventory.stock_row(engine, "RICE-5KG", "GZ-01"),
+                        await inventory.stock_row(engine, "NOODLE-5PK", "GZ-01"))
+        async with serve_app(create_app(settings)) as api, httpx.AsyncClient(base_url=api) as http:
+            first = await http.post("/v1/wms/qimen", params=signed("entryorder.confirm"), content=body)
+            again = await http.post("/v1/wms/qimen", params=signed("entryorder.confirm"), content=body)
+            guessed = signed("entryorder.confirm", "guess")
+            forged = await http.post("/v1/wms/qimen", params=guessed, content=body)
+            other = await http.post("/v1/wms/qimen", params=signed("returnorder.confirm"), content=body)
+        assert first.status_code == again.status_code == 200 and "<flag>success</flag>" in again.text
+        assert forged.status_code == 401 and "invalid signature" in forged.text
+        assert other.status_code == 400 and "stockchange.report or entryorder.confirm" in other.text
+        assert await inventory.stock_row(engine, "RICE-5KG", "GZ-01") == (rice[0] + 28, rice[1])
+        assert await inventory.stock_row(engine, "NOODLE-5PK", "GZ-01") == (noodle[0] + 10, noodle[1])
+        assert (await ledger.audit(engine))[1] == []
     finally:
         await engine.dispose()

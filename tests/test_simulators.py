@@ -11,6 +11,7 @@ from activities.payments import PaymentActivities
 from activities.wms import WmsActivities
 from config.settings import Settings
 from domain.messages import DeliveryOrderRequest, ParcelLine, PaymentRequest, Shipment, WaybillRequest
+from domain.stock_messages import SnapshotRequest, TransferRequest
 from simulators import carriers, payments, wms
 from simulators.faults import Faults
 from tests.factories import make_order
@@ -61,3 +62,35 @@ async def test_a_wrong_signature_is_refused() -> None:
             assert "invalid signature" in str(exc)
         else:
             raise AssertionError("a bad Qimen signature was accepted")
+
+
+async def test_the_wms_keeps_stock_through_delivery_orders_transfers_and_snapshots() -> None:
+    """Qimen shapes end to end against the simulator: a delivery order takes stock out of
+    the sellable count and its cancellation puts it back; a transfer (stockout DBCK, entry
+    order DBRK, repeated: still one) leaves the source at once and reaches the destination
+    when it arrives; `inventory.query` answers per warehouse."""
+    async with serve_app(wms.create_app(Faults(0))) as url, httpx.AsyncClient() as http:
+        w = WmsActivities(http, Settings(wms_url=url))
+        await http.put(f"{url}/admin/stock", json={"stock": [
+            {"warehouse": "SH-01", "sku": "COKE-330-24", "quantity": 10},
+            {"warehouse": "GZ-01", "sku": "COKE-330-24", "quantity": 1}]})
+
+        async def counts() -> dict[str, int]:
+            snap = await w.snapshot(SnapshotRequest(warehouses=["SH-01", "GZ-01"]))
+            return {i.warehouse: i.quantity for i in snap.items if i.sku == "COKE-330-24"}
+
+        ref = await w.create_delivery_order(
+            DeliveryOrderRequest(shipment=SHIPMENT, address=ADDRESS, source_platform="tmall"))
+        assert await counts() == {"SH-01": 8, "GZ-01": 1}
+        await w.cancel_delivery_order(ref)
+        assert await counts() == {"SH-01": 10, "GZ-01": 1}
+        move = TransferRequest(transfer_id="TR-S1", sku="COKE-330-24", from_warehouse="SH-01",
+                               to_warehouse="GZ-01", quantity=4)
+        await w.transfer(move)
+        await w.transfer(move)  # a retried activity
+        assert await counts() == {"SH-01": 6, "GZ-01": 1}
+        only_gz = await w.snapshot(SnapshotRequest(warehouses=["GZ-01"]))
+        assert {i.warehouse for i in only_gz.items} == {"GZ-01"}
+        arrived = (await http.post(f"{url}/admin/transfers/TR-S1/arrive", params={"received": 3})).json()
+        assert arrived["transfer"] == "TR-S1"  # Ordo is not running here: its answer is an error
+        assert await counts() == {"SH-01": 6, "GZ-01": 4}  # one unit lost in transit
