@@ -240,6 +240,7 @@ class OrderState(BaseModel):
     transitions: list[Transition] = []
     errors: list[FieldError] = []
     escalated: bool = False
+    backorder_id: str = ""  # the linked order for what could not ship with this one
 
 
 class ConsumeRequest(BaseModel):

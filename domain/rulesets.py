@@ -134,6 +134,8 @@ class SplitOutcome(_Outcome):
     on_shortage: Literal["wait", "ship_available", "other_region"] = Field(
         "wait", description="wait: reserve nothing and ask the exception rules; ship_available: "
         "reserve what there is; other_region: look beyond the home region")
+    backorder_rest: bool = Field(True, description="when only part ships, the rest becomes a linked "
+                                 "backorder (false: it is dropped and not charged)")
 
 
 class TransferOutcome(_Outcome):

@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import PAYMENT_DECLINED
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.store import StoreActivities
     from config import queues
     from config import search_attributes as sa
+    from domain.backorders import backorder_for
     from domain.errors import FieldError
     from domain.messages import (
         ActionResult,
@@ -298,6 +300,8 @@ class OrderWorkflow:
         allocations = await self._reserve(split.outcome)
         if not self.paid:
             allocations = await self._hold_until_paid(allocations, split.outcome)
+        if split.outcome.get("backorder_rest", True):
+            await self._backorder_rest(allocations)
         self.state.allocations = allocations
         workflow.upsert_search_attributes([
             sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
@@ -393,6 +397,20 @@ class OrderWorkflow:
             if not self.paid:
                 allocations = await self._reserve(policy)
         return allocations
+
+    async def _backorder_rest(self, allocations: list[Allocation]) -> None:
+        """What could not be reserved becomes a linked order of its own, which waits for
+        stock like any other; it outlives this one."""
+        assert self.order is not None
+        rest = backorder_for(self.order, allocations)
+        if rest is None:
+            return
+        await workflow.start_child_workflow(
+            OrderWorkflow.run, rest, id=rest.workflow_id, task_queue=queues.ORDERS,
+            parent_close_policy=ParentClosePolicy.ABANDON)
+        self.state.backorder_id = rest.order_id
+        self.state.transitions.append(Transition(status=self.state.status, at=workflow.now(),
+                                                 note=f"the rest is backordered as {rest.order_id}"))
 
     async def _authorise(self, allocations: list[Allocation]) -> PaymentResult:
         assert self.order is not None

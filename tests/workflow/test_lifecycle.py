@@ -127,6 +127,18 @@ async def test_partial_stock_ships_what_is_available_and_charges_only_that(wf: W
     captured = (await ledger(wf))["trades"][order.order_id]["total_amount"]
     assert Decimal(captured) == Decimal("79.00") + Decimal("59.00") + Decimal("10.00")
 
+    # The two T-shirts left short are a linked backorder: no shipping fee, waiting for stock.
+    assert state.backorder_id == f"{order.order_id}-bo"
+    rest = wf.client.get_workflow_handle(f"order-{state.backorder_id}", result_type=OrderState)
+    await wait_until(lambda: status_is(rest, OrderStatus.BACKORDERED), "the backorder to wait for stock")
+    await set_stock(wf, "TSHIRT-M", {"SH-01": 2})
+    await rest.signal("restock")
+    await deliver_all(wf, rest, expected_parcels=1)
+    done = await rest.result()
+    assert done.status == OrderStatus.COMPLETED and [(a.sku, a.quantity) for a in done.allocations] == [
+        ("TSHIRT-M", 2)]
+    assert Decimal((await ledger(wf))["trades"][state.backorder_id]["total_amount"]) == Decimal("158.00")
+
 
 async def test_payment_declined_cancels_and_releases_stock(wf: WorkflowStack) -> None:
     before = await stock_row(wf.db, "PHONE-X1", "SH-01")
