@@ -81,7 +81,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     return sorted(wanted)
 
 
-async def _replace(client: Client, schedule_id: str, schedule: Schedule, attempts: int = 8) -> None:
+async def _replace(client: Client, schedule_id: str, schedule: Schedule, attempts: int = 20) -> None:
     """A schedule being created a moment ago (or by a retried create) can answer "already
     exists" to a create and "not found" to an update for a short while: try again."""
 
@@ -95,4 +95,4 @@ async def _replace(client: Client, schedule_id: str, schedule: Schedule, attempt
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND or attempt == attempts - 1:
                 raise
-            await asyncio.sleep(0.05 * 2**attempt)
+            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))  # about 30 s in all
