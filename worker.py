@@ -1,4 +1,4 @@
-"""Run Ordo's workers: `python worker.py --queue orders|wms|carriers|payments|all`.
+"""Run Ordo's workers: `python worker.py --queue orders|wms|carriers|payments|channels|all`.
 
 One process per task queue is the deployment unit: the orders queue runs the workflows
 and the in-process steps (rules, stock, records) as local activities; wms, carriers and
@@ -24,8 +24,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.carriers import CarrierActivities
+from activities.channels import ChannelActivities
 from activities.inventory import InventoryActivities
 from activities.payments import PaymentActivities
+from activities.returns import ReturnActivities
 from activities.rule_log import log_changes
 from activities.store import StoreActivities
 from activities.wms import WmsActivities
@@ -37,6 +39,7 @@ from rules.engine import RuleEngine
 from store.db import make_engine
 from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow
 from workflows.order import OrderWorkflow
+from workflows.returns import ReturnWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 log = structlog.get_logger()
@@ -80,31 +83,35 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
         if name == queues.ORDERS:
             store = StoreActivities(res.db, res.rules, settings)
             inv = InventoryActivities(res.db, res.rules)
+            ret = ReturnActivities(res.db)
             workers.append(Worker(
                 client, task_queue=name,
                 workflows=[OrderWorkflow, ShipmentWorkflow, TransferWorkflow, ReconcileWorkflow,
-                           RebalanceWorkflow],
+                           RebalanceWorkflow, ReturnWorkflow],
                 activities=[store.validate_order, store.decide, store.reserve_stock,
                             store.release_stock, store.consume_stock, store.record_status,
                             store.record_shipment, store.record_address, store.quote_carriers,
                             inv.warehouse_codes, inv.stock_differences, inv.correct_stock, inv.alert,
                             inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
-                            inv.backordered_orders, inv.plan_rebalance],
+                            inv.backordered_orders, inv.plan_rebalance, ret.record_return, ret.restock],
                 max_concurrent_activities=50,
             ))
         elif name == queues.WMS:
             wms = WmsActivities(res.http, settings)
             workers.append(Worker(client, task_queue=name,
                                   activities=[wms.create_delivery_order, wms.cancel_delivery_order,
-                                              wms.transfer, wms.snapshot]))
+                                              wms.transfer, wms.snapshot, wms.create_return_order]))
         elif name == queues.CARRIERS:
             car = CarrierActivities(res.http, settings)
             workers.append(Worker(client, task_queue=name,
                                   activities=[car.create_waybill, car.cancel_waybill]))
+        elif name == queues.CHANNELS:
+            chan = ChannelActivities(res.http, settings)
+            workers.append(Worker(client, task_queue=name, activities=[chan.confirm_shipment]))
         elif name == queues.PAYMENTS:
             pay = PaymentActivities(res.http, settings)
             workers.append(Worker(client, task_queue=name,
-                                  activities=[pay.authorise, pay.capture, pay.void]))
+                                  activities=[pay.authorise, pay.capture, pay.void, pay.refund]))
         else:
             raise SystemExit(f"unknown queue '{name}': use one of {', '.join(queues.ALL)} or all")
     return workers

@@ -32,7 +32,7 @@ from domain.messages import (
     StatusRecord,
     ValidatedOrder,
 )
-from domain.rating import quote
+from domain.rating import rate_shop
 from domain.sourcing import SourcingPolicy, plan_sourcing
 from rules.engine import RuleEngine
 from store import catalog, decisions, inventory, orders
@@ -121,6 +121,7 @@ class StoreActivities:
             origin = next(w for w in await catalog.all_warehouses(conn)
                           if w.code == req.shipment.warehouse)
         return Quotes(
-            quotes=[quote(c, req.shipment, origin.province, req.destination_province) for c in carriers],
+            quotes=rate_shop(carriers, req.shipment, origin.province, req.destination_province,
+                             req.booked_at),
             origin_province=origin.province,
         )

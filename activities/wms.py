@@ -13,6 +13,7 @@ from temporalio import activity
 from activities.errors import WMS_REJECTED, business_failure
 from config.settings import Settings
 from domain.messages import DeliveryOrderRef, DeliveryOrderRequest
+from domain.returns import ReturnOrderRequest
 from domain.stock_messages import SnapshotItem, SnapshotRequest, StockSnapshot, TransferRequest
 from domain.wire import qimen
 
@@ -92,3 +93,21 @@ class WmsActivities:
             SnapshotItem(warehouse=str(i["warehouseCode"]), sku=str(i["itemCode"]),
                          quantity=int(str(i["quantity"])))
             for i in items if isinstance(i, dict) and str(i.get("inventoryType") or "ZP") == "ZP"])
+
+    @activity.defn(name="wms_create_return_order")
+    async def create_return_order(self, req: ReturnOrderRequest) -> None:
+        """Qimen `returnorder.create` (THRK return, HHRK exchange), idempotent by its code;
+        the customer's stated condition travels in each line's remark for the inspector."""
+        a = req.sender
+        reply = await self._call("returnorder.create", {
+            "returnOrder": {
+                "returnOrderCode": req.rma, "warehouseCode": req.warehouse,
+                "orderType": "HHRK" if req.exchange else "THRK",
+                "logisticsCode": req.carrier.upper(), "expressCode": req.waybill_no,
+                "senderInfo": {"name": a.name, "mobile": a.phone, "province": a.province, "city": a.city,
+                               "area": a.district, "detailAddress": a.street}},
+            "orderLines": [{"orderLineNo": i + 1, "itemCode": ln.sku, "planQty": ln.quantity,
+                            "inventoryType": "ZP", "remark": ln.condition} for i, ln in enumerate(req.lines)],
+        })
+        if reply.get("flag") != "success":
+            raise business_failure(WMS_REJECTED, f"WMS refused return {req.rma}: {reply.get('message')}")

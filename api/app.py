@@ -20,17 +20,19 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.carriers import router as carriers_router
 from api.dispatcher import start_order
 from api.errors import problem, request_validation_handler
 from api.intake import IntakeService
 from api.privacy import for_role
+from api.returns import router as returns_router
 from api.wms import router as wms_router
 from channels import shopify
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from domain.errors import FieldError
-from domain.messages import AddressChange, OperatorNote, OrderState, TrackingEvent
+from domain.messages import AddressChange, OperatorNote, OrderState
 from domain.model import Address, Order, workflow_id_for
 from domain.wire import alipay
 from store import decisions as decision_store
@@ -266,28 +268,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Change the shipping address until the order ships."""
         return await _update(request, order_id, "change_address", AddressChange(address=address))
 
-    @app.post("/v1/carriers/{carrier}/routes")
-    async def carrier_routes(carrier: str, request: Request,
-                             x_ordo_push_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
-        """SF-style route push: each event becomes a `tracking` signal to its shipment."""
-        if x_ordo_push_secret != settings.carrier_push_secret:
-            return problem(401, "bad or missing X-Ordo-Push-Secret")
-        try:
-            routes = (await request.json())["Body"]["WaybillRoute"]
-            events = [(r["orderid"], TrackingEvent(waybill_no=r["mailno"], op_code=str(r["opCode"]),
-                                                   remark=r.get("remark", ""))) for r in routes]
-        except (ValueError, KeyError, TypeError) as exc:
-            return problem(422, f"not an SF route push: missing {exc}")
-        client = await request.app.state.temporal.client()
-        for shipment_id, event in events:
-            try:
-                await client.get_workflow_handle(f"shipment-{shipment_id}").signal("tracking", event)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                log.warning("tracking.unknown_shipment", carrier=carrier, shipment_id=shipment_id)
-        return JSONResponse({"return_code": "0000"})
-
     @app.post("/v1/payments/alipay/notify", response_class=PlainTextResponse)
     async def alipay_notify(request: Request) -> PlainTextResponse:
         """Alipay-style async notification: verified, stored once, answered `success`
@@ -310,6 +290,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"by_status": await order_store.counts_by_status(request.app.state.read_db)}
 
     app.include_router(wms_router(settings))
+    app.include_router(carriers_router(settings))
+    app.include_router(returns_router(settings))
 
     @app.get("/v1/rules/versions")
     async def rule_versions(request: Request, ruleset: str | None = None, limit: int = 100,

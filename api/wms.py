@@ -24,10 +24,12 @@ from api.errors import problem
 from config import queues
 from config.settings import Settings
 from domain.model import workflow_id_for
+from domain.returns import GRADE_OF_INVENTORY_TYPE, Inspection, ReturnReceipt
 from domain.stock_messages import TransferArrival, TransferRequest
 from domain.wire import qimen
 from store import ledger, reconcile, transfers
 from workflows.inventory import transfer_workflow_id
+from workflows.returns import return_workflow_id
 
 log = structlog.get_logger()
 
@@ -39,7 +41,7 @@ class TransferOrder(BaseModel):
     quantity: int = Field(gt=0)
     reason: str = "by an operator"
     transfer_id: str = Field("", max_length=90, description="optional: makes a retried request one transfer")
-METHODS = ("stockchange.report", "entryorder.confirm")
+METHODS = ("stockchange.report", "entryorder.confirm", "returnorder.confirm")
 
 
 def _xml(body: str, status: int = 200) -> Response:
@@ -131,6 +133,27 @@ def router(settings: Settings) -> APIRouter:
         log.info("wms.transfer_arrived", transfer_id=code, received=received)
         return _xml(qimen.response("success", "0", f"transfer {code}: {received} received"))
 
+    async def return_received(request: Request, data: dict[str, Any]) -> Response:
+        """A customer's return arrived and was graded: handed to its ReturnWorkflow, which
+        restocks and refunds (a repeat confirmation is ignored there)."""
+        head = data["returnOrder"]
+        rma = str(head["returnOrderCode"])
+        receipt = ReturnReceipt(
+            out_biz_code=str(head.get("outBizCode") or rma), warehouse=str(head["warehouseCode"]),
+            lines=[Inspection(sku=str(ln["itemCode"]), quantity=int(str(ln["actualQty"])),
+                              grade=GRADE_OF_INVENTORY_TYPE.get(str(ln.get("inventoryType") or "ZP"),
+                                                                "dispose"))
+                   for ln in _as_list(data.get("orderLines"))])
+        client = await request.app.state.temporal.client()
+        try:
+            await client.get_workflow_handle(return_workflow_id(rma)).signal("received", receipt)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return _xml(qimen.response("failure", "404", f"Ordo has no return {rma}"), 404)
+        log.info("wms.return_received", rma=rma, lines=len(receipt.lines))
+        return _xml(qimen.response("success", "0", f"return {rma} received"))
+
     @api.post("/v1/wms/qimen", response_class=PlainTextResponse)
     async def wms_report(request: Request, method: str = "", sign: str = "") -> Response:
         """Qimen `stockchange.report` and `entryorder.confirm` from the WMS (module docstring)."""
@@ -149,6 +172,8 @@ def router(settings: Settings) -> APIRouter:
             data = qimen.from_xml(body)
             if method == "stockchange.report":
                 return await book(request, _stock_changes(data))
+            if method == "returnorder.confirm":
+                return await return_received(request, data)
             if str(data["entryOrder"].get("orderType")) == "DBRK":
                 return await transfer_arrived(request, data)
             return await book(request, _receipts(data))

@@ -135,11 +135,12 @@ async def _run_baseline(client: Client, n: int, steps: int, progress: Progress) 
 
 
 async def run_bench(orders: int, out_dir: Path, console: Console) -> dict[str, Any]:
-    temporal, ui, api, wms, car, pay = free_ports(6)
+    temporal, ui, api, wms, car, pay, chan = free_ports(7)
     var = out_dir / f"run-{datetime.now(UTC):%Y%m%d%H%M%S}"
     settings = Settings(var_dir=var, temporal_address=f"127.0.0.1:{temporal}", temporal_ui_port=ui,
                         api_port=api, wms_url=f"http://127.0.0.1:{wms}",
-                        carriers_url=f"http://127.0.0.1:{car}", payments_url=f"http://127.0.0.1:{pay}")
+                        carriers_url=f"http://127.0.0.1:{car}", payments_url=f"http://127.0.0.1:{pay}",
+                        channels_url=f"http://127.0.0.1:{chan}")
     var.mkdir(parents=True, exist_ok=True)
     await prepare_database(settings, console)
     engine = make_engine(settings.effective_database_url)

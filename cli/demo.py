@@ -1,6 +1,6 @@
 """Demo orders that look like a day's mix: many channels, tiers and provinces, and a few
 that hit the exception rules (declined payments, undeliverable addresses, VIPs, a fraud
-review, orders not paid yet)."""
+review, orders not paid yet, a parcel the carrier damages and one it loses)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def demo_orders(products: list[Product], count: int, run_tag: str, seed: int = 7
         payer = "decline-demo" if i % 13 == 7 else ""
         if i % 19 == 11:
             street = "UNDELIVERABLE " + street
+        elif i % 29 == 13:  # the carrier reports the parcel damaged: the rules reship or refund it
+            street = "DAMAGED " + street
+        elif i % 31 == 20:  # the carrier reports the parcel lost: the rules send it again
+            street = "MISSING " + street
         orders.append({
             "channel": CHANNELS[i % len(CHANNELS)], "external_id": f"{run_tag}-{i:05d}",
             "customer": {"id": f"cust-{rng.randint(1, 5000):05d}", "tier": rng.choice(TIERS)},

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from cli.catalogue import import_file
 from cli.demo import demo_orders
+from cli.demo_returns import ReturnsDemo
 from cli.demo_stock import StockDemo, stock_summary, stock_table
 from cli.processes import StartupError, Supervisor, check_ports, find_binary
 from config import queues
@@ -89,7 +90,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
             "ORDO_API_HOST": settings.api_host, "ORDO_API_PORT": str(settings.api_port),
             "ORDO_WMS_URL": settings.wms_url, "ORDO_CARRIERS_URL": settings.carriers_url,
-            "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_RULES_DIR": str(settings.rules_dir),
+            "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_CHANNELS_URL": settings.channels_url,
+            "ORDO_RULES_DIR": str(settings.rules_dir),
             "ORDO_ALIPAY_SECRET": settings.alipay_secret,
             "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower()}
 
@@ -145,9 +147,10 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
     sim_env = {**settings_env(settings), "ORDO_SIM_FAILURE_RATE": str(sim_failure_rate),
                "ORDO_SIM_TRACKING_STEP_SECONDS": str(tracking_step),
                "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers",
-               "ORDO_SIM_NOTIFY_URL": f"{settings.api_url}/v1/payments/alipay/notify"}
+               "ORDO_SIM_NOTIFY_URL": f"{settings.api_url}/v1/payments/alipay/notify",
+               "ORDO_SIM_RETURN_SECONDS": "2"}  # return parcels reach the warehouse 2 s after their label
     for name, url in (("wms", settings.wms_url), ("carriers", settings.carriers_url),
-                      ("payments", settings.payments_url)):
+                      ("payments", settings.payments_url), ("marketplaces", settings.channels_url)):
         sup.start(f"sim-{name}", [py, "-m", "uvicorn", f"simulators.{name}:app", "--host", "127.0.0.1",
                                   "--port", url.rsplit(":", 1)[1], "--log-level", "warning"],
                   env=sim_env, cwd=PROJECT_ROOT)
@@ -204,7 +207,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
     check_ports({"Temporal": _port(settings.temporal_address), "Temporal UI": settings.temporal_ui_port,
                  "API": settings.api_port, "WMS simulator": _port(settings.wms_url),
                  "carrier simulator": _port(settings.carriers_url),
-                 "payment simulator": _port(settings.payments_url)})
+                 "payment simulator": _port(settings.payments_url),
+                 "marketplace simulator": _port(settings.channels_url)})
     find_binary("temporal")
     await prepare_database(settings, console)
     sup = Supervisor(settings.var_dir / "logs")
@@ -226,12 +230,15 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
             unpaid = [oid for oid, o in zip(order_ids, orders, strict=True)
                       if o["payment"]["status"] == "awaiting"]
             stock_demo = StockDemo(settings)
-            background = asyncio.create_task(stock_demo.run(unpaid))
+            returns_demo = ReturnsDemo(settings)
+            background = [asyncio.create_task(stock_demo.run(unpaid)),
+                          asyncio.create_task(returns_demo.run(order_ids, timeout))]
             try:
                 return await _watch(settings, sup, order_ids, until_done, timeout, started, console,
-                                    stock_demo)
+                                    stock_demo, returns_demo)
             finally:
-                background.cancel()
+                for task in background:
+                    task.cancel()
         return await _watch(settings, sup, order_ids, until_done, timeout, started, console)
     finally:
         with console.status("stopping every process..."):
@@ -240,7 +247,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
 
 
 async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], until_done: bool,
-                 timeout: float, started: float, console: Console, stock: StockDemo | None = None) -> int:
+                 timeout: float, started: float, console: Console, stock: StockDemo | None = None,
+                 returns: ReturnsDemo | None = None) -> int:
     engine = make_engine(settings.effective_database_url, readonly=True)
     try:
         with Live(console=console, refresh_per_second=2) as live:
@@ -258,11 +266,15 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
                 if stock is not None:
                     parts += [await stock_table(engine), Panel("\n".join(stock.events[-12:]) or "...",
                                                               title="stock events")]
+                if returns is not None:
+                    parts.append(Panel("\n".join(returns.events[-8:]) or "waiting for delivered orders...",
+                                       title="returns (逆向物流)"))
                 live.update(Group(*parts))
                 settled = sum(n for s, n in counts.items() if s in SETTLED_NAMES)
                 stock_done = stock is None or "alerts" in stock.summary or any(
                     "stock demo stopped" in e for e in stock.events)
-                if until_done and settled >= len(order_ids) and stock_done:
+                returns_done = returns is None or returns.done
+                if until_done and settled >= len(order_ids) and stock_done and returns_done:
                     break
                 if until_done and elapsed > timeout:
                     console.print(f"[red]{len(order_ids) - settled} orders not settled after "
@@ -275,6 +287,8 @@ async def _watch(settings: Settings, sup: Supervisor, order_ids: list[str], unti
                               "cancelled": counts.get("cancelled", 0),
                               "exception": counts.get("awaiting_operator", 0),
                               "seconds": round(time.monotonic() - started, 1)}
+    if returns is not None:
+        result["returns"] = returns.summary
     if stock is not None:
         engine = make_engine(settings.effective_database_url, readonly=True)
         try:

@@ -4,5 +4,6 @@ ORDERS = "orders"
 WMS = "wms"
 CARRIERS = "carriers"
 PAYMENTS = "payments"
+CHANNELS = "channels"  # writing waybills and refunds back to the marketplaces
 
-ALL = (ORDERS, WMS, CARRIERS, PAYMENTS)
+ALL = (ORDERS, WMS, CARRIERS, PAYMENTS, CHANNELS)

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     alipay_app_id: str = "2021000000000000"
     alipay_secret: str = "alipay-demo-secret"
     carrier_push_secret: str = "carrier-demo-secret"
+    zto_app_key: str = "ordo-zto"
+    zto_secret: str = "zto-demo-secret"
+    jd_app_key: str = "ordo-jd"
+    jd_secret: str = "jd-demo-secret"
+    dhl_user: str = "ordo"
+    dhl_password: str = "dhl-demo-password"
+    kuaidi100_salt: str = "kuaidi100-demo-salt"
+    channels_url: str = "http://127.0.0.1:8104"  # where waybills are written back (marketplace simulator)
+    shopify_access_token: str = "shpat_demo"
+    taobao_app_key: str = "ordo-taobao"
+    taobao_secret: str = "taobao-demo-secret"
 
     http_timeout_seconds: float = 10.0
     log_level: str = "INFO"

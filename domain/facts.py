@@ -24,6 +24,8 @@ def line_facts(order: Order, products: dict[str, Product]) -> list[LineFacts]:
             temperature=products[ln.sku].temperature,
             hazmat=products[ln.sku].hazmat,
             oversize=products[ln.sku].oversize,
+            volume_cm3=products[ln.sku].volume_cm3 * ln.quantity,
+            returnable=products[ln.sku].returnable,
         )
         for i, ln in enumerate(order.lines)
     ]

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from domain.errors import FieldError
 from domain.model import Address, Order, Temperature
 from domain.status import OrderStatus, ShipmentStatus
+from domain.tracking import TrackingState
 
 
 class Decision(BaseModel):
@@ -34,6 +35,8 @@ class LineFacts(BaseModel):
     temperature: Temperature
     hazmat: bool
     oversize: bool
+    volume_cm3: int = 0
+    returnable: bool = True
 
 
 class ValidatedOrder(BaseModel):
@@ -94,6 +97,7 @@ class Shipment(BaseModel):
     weight_g: int
     service: str  # standard | cold_chain | hazmat | freight
     temperature: Temperature = Temperature.AMBIENT
+    volume_cm3: int = 0
 
 
 class ShipmentInput(BaseModel):
@@ -105,26 +109,37 @@ class ShipmentInput(BaseModel):
     transit_grace_days: int = 3
     customer_tier: str = "regular"
     total_minor: int = 0
+    external_id: str = ""  # the channel's own order id, for writing the waybill back
+    split: bool = False  # one of several parcels
 
 
 class Quote(BaseModel):
     carrier: str
-    service: str
+    service: str  # what the parcel needs: standard | cold_chain | hazmat | freight
     fee: Decimal
     transit_days: int
     eligible: bool
     reason: str = ""
+    level: str = "standard"  # the carrier product quoted: standard | express | cold_chain | freight
+    protocol: str = "sf"
+    chargeable_kg: Decimal = Decimal(0)
+    promised_days: int = 0  # transit days plus one when booked after the carrier's cut-off
 
 
 class QuoteRequest(BaseModel):
     shipment: Shipment
     destination_province: str
+    booked_at: datetime | None = None
 
 
 class WaybillRequest(BaseModel):
     shipment: Shipment
     carrier: str
     address: Address
+    protocol: str = "sf"
+    level: str = "standard"
+    reverse: bool = False  # a return label: the customer sends to the warehouse
+    origin_province: str = ""  # the warehouse's province
 
 
 class Waybill(BaseModel):
@@ -135,6 +150,7 @@ class Waybill(BaseModel):
 class CancelWaybillRequest(BaseModel):
     carrier: str
     shipment_id: str
+    protocol: str = "sf"
 
 
 class DeliveryOrderRequest(BaseModel):
@@ -155,6 +171,20 @@ class PaymentRequest(BaseModel):
     payer_id: str
 
 
+class RefundRequest(BaseModel):
+    order_id: str  # the trade (out_trade_no) the money goes back from
+    refund_no: str  # out_request_no: one per refund, so a retry never pays twice
+    amount: Decimal
+    reason: str = ""
+
+
+class RefundResult(BaseModel):
+    refund_no: str
+    amount: Decimal
+    refunded_total: Decimal  # everything refunded on the trade so far
+    reason: str = ""
+
+
 class PaymentResult(BaseModel):
     order_id: str
     reference: str
@@ -164,7 +194,8 @@ class PaymentResult(BaseModel):
 
 class TrackingEvent(BaseModel):
     waybill_no: str
-    op_code: str
+    op_code: str  # the carrier's own code, kept for the record
+    state: TrackingState = TrackingState.INFO
     remark: str = ""
     at: datetime | None = None
 
@@ -183,6 +214,8 @@ class ShipmentResult(BaseModel):
     waybill_no: str = ""
     decisions: list[Decision] = []
     reason: str = ""
+    promised_by: datetime | None = None
+    channel_writeback: str = ""
 
 
 class StatusRecord(BaseModel):
@@ -241,6 +274,7 @@ class OrderState(BaseModel):
     errors: list[FieldError] = []
     escalated: bool = False
     backorder_id: str = ""  # the linked order for what could not ship with this one
+    refunds: list[RefundResult] = []
 
 
 class ConsumeRequest(BaseModel):

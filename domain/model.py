@@ -139,9 +139,12 @@ class Product(BaseModel):
     name: NonEmpty
     unit_price: Amount
     weight_g: int = Field(gt=0)
+    volume_cm3: int = Field(0, ge=0, description="packed size, length x width x height in cm; "
+                            "carriers bill the volumetric weight when it exceeds the actual")
     temperature: Temperature = Temperature.AMBIENT
     hazmat: bool = False
     oversize: bool = False
+    returnable: bool = Field(True, description="false: perishable or hygiene goods the returns rules refuse")
 
     @property
     def cold_chain(self) -> bool:
@@ -169,14 +172,26 @@ class ZoneRate(BaseModel):
     transit_days: int = Field(gt=0)
 
 
+Zone = Literal["local", "regional", "national", "remote"]
+ServiceLevel = Literal["standard", "express", "cold_chain", "freight"]
+
+
 class Carrier(BaseModel):
+    """A carrier's contract: what it carries, where, at what price and how fast."""
+
     code: NonEmpty
     name: NonEmpty
-    services: list[Literal["standard", "express", "cold_chain", "freight"]]
+    protocol: Literal["sf", "zto", "jdl", "dhl"] = Field(
+        "sf", description="the API it speaks: SF open platform, ZTO open API, JD Logistics (JOS), DHL MyDHL")
+    services: list[ServiceLevel]
     hazmat: bool = False
     max_weight_g: int = Field(gt=0, default=30_000)
     excluded_provinces: list[str] = []
-    rates: dict[Literal["local", "regional", "national", "remote"], ZoneRate]
+    cutoff_hour: int = Field(18, ge=0, le=24, description="Beijing time; parcels booked later leave next day")
+    rates: dict[Zone, ZoneRate] = Field(description="the standard service's tariff")
+    service_rates: dict[ServiceLevel, dict[Zone, ZoneRate]] = Field(
+        {}, description="tariffs of the other service levels (express, cold_chain, freight); "
+        "a service listed without one is priced on `rates`")
 
     @field_validator("excluded_provinces")
     @classmethod

@@ -24,7 +24,12 @@ SERVICES = ("standard", "cold_chain", "hazmat", "freight")
 EXCEPTION_TYPES = (
     "out_of_stock", "payment_declined", "invalid_address", "carrier_rejected", "invalid_order",
     "sla_breach", "shipment_lost", "capture_failed", "fraud_review", "intake_review", "payment_timeout",
+    "shipment_late", "shipment_damaged", "shipment_undeliverable",
 )
+RETURN_REASONS = ("defective", "damaged_in_transit", "wrong_item", "not_as_described", "changed_mind",
+                  "size_fit")
+CONDITIONS = ("unopened", "opened", "used", "damaged")
+INSPECTIONS = ("restock", "refurbish", "dispose")
 PROVINCES = tuple(p for ps in REGIONS.values() for p in ps)
 
 
@@ -99,6 +104,24 @@ EXCEPTION_FACTS = _facts(
     FactSpec("payment_method", "str", "how the customer pays", PAYMENT_METHODS),
     FactSpec("remote_area", "bool", "destination is Xinjiang, Tibet or Qinghai"),
     FactSpec("amount_minor", "int", "what the declined payment asked for, in fen (payment_declined)"),
+    FactSpec("parcel_value_minor", "int", "what the failed parcel's goods are worth, in fen (shipment_*)"),
+    FactSpec("carrier", "str", "the failed parcel's carrier code (shipment_*)"),
+)
+
+RETURN_FACTS = _facts(
+    FactSpec("stage", "str", "request: a customer asks; inspection: the warehouse has graded an item",
+             ("request", "inspection")),
+    FactSpec("reason", "str", "why the customer returns it", RETURN_REASONS),
+    FactSpec("condition", "str", "the item's condition as the customer states it", CONDITIONS),
+    FactSpec("inspection", "str", "the warehouse's grading (inspection stage)", INSPECTIONS),
+    FactSpec("resolution", "str", "what the customer asks for", ("refund", "exchange")),
+    FactSpec("days_since_delivery", "int", "whole days since the parcel was delivered"),
+    FactSpec("customer_tier", "str", "membership tier", TIERS),
+    FactSpec("amount_minor", "int", "what the returned units are worth, in fen"),
+    FactSpec("whole_order", "bool", "every unit of the order comes back"),
+    FactSpec("returnable", "bool", "false when any returned product is perishable or hygiene goods"),
+    FactSpec("hazmat", "bool", "some returned product is dangerous goods"),
+    FactSpec("channel", "str", "sales channel of the order"),
 )
 
 TRANSFER_FACTS = _facts(
@@ -151,9 +174,20 @@ class CarrierOutcome(_Outcome):
 
 
 class ExceptionOutcome(_Outcome):
-    action: Literal["retry_later", "hold", "ship_available", "cancel", "escalate"]
+    action: Literal["retry_later", "hold", "ship_available", "cancel", "escalate", "reship", "refund",
+                    "contact_customer"]
     delay_minutes: int = Field(30, gt=0, le=7 * 24 * 60)
     reason: str
+
+
+class ReturnOutcome(_Outcome):
+    decision: Literal["approve", "reject", "review"] = Field(
+        description="request stage: approve, reject, or hold for an operator")
+    reason: str
+    require_return: bool = Field(True, description="false: refund without taking the goods back")
+    refund_shipping: bool = Field(False, description="refund the shipping fee too (whole-order returns)")
+    refund_percent: int = Field(100, ge=0, le=100, description="inspection stage: share of value refunded")
+    ship_back_days: int = Field(14, gt=0, le=90, description="days the customer has to send it back")
 
 
 @dataclass(frozen=True)
@@ -174,5 +208,7 @@ RULESETS: dict[str, RulesetSpec] = {
         RulesetSpec("exceptions", EXCEPTION_FACTS, ExceptionOutcome, "what to do when a step fails"),
         RulesetSpec("transfers", TRANSFER_FACTS, TransferOutcome,
                     "when a region running low gets stock moved in from another (调拨)"),
+        RulesetSpec("returns", RETURN_FACTS, ReturnOutcome,
+                    "whether a return is accepted, and how much an inspected item refunds (逆向物流)"),
     )
 }

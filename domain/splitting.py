@@ -32,25 +32,29 @@ def split_into_shipments(
 ) -> list[Shipment]:
     by_line = {ln.line_no: ln for ln in lines}
     max_weight = int(policy.get("max_parcel_weight_g", 30_000))
-    groups: dict[tuple[str, str, Temperature], list[tuple[str, int, int]]] = defaultdict(list)
+    groups: dict[tuple[str, str, Temperature], list[tuple[str, int, int, int]]] = defaultdict(list)
     for alloc in sorted(allocations, key=lambda a: (a.warehouse, a.line_no)):
         line = by_line[alloc.line_no]
         service, temp = _class_of(line, policy)
         unit_weight = line.weight_g // line.quantity
-        groups[(alloc.warehouse, service, temp)].append((alloc.sku, alloc.quantity, unit_weight))
+        unit_volume = line.volume_cm3 // line.quantity
+        groups[(alloc.warehouse, service, temp)].append((alloc.sku, alloc.quantity, unit_weight, unit_volume))
 
     shipments: list[Shipment] = []
     for (warehouse, service, temp), items in sorted(groups.items()):
         parcels: list[dict[str, int]] = [{}]
         weights = [0]
-        for sku, qty, unit_weight in items:
+        volumes = [0]
+        for sku, qty, unit_weight, unit_volume in items:
             for _ in range(qty):
                 if weights[-1] and weights[-1] + unit_weight > max_weight:
                     parcels.append({})
                     weights.append(0)
+                    volumes.append(0)
                 parcels[-1][sku] = parcels[-1].get(sku, 0) + 1
                 weights[-1] += unit_weight
-        for parcel, weight in zip(parcels, weights, strict=True):
+                volumes[-1] += unit_volume
+        for parcel, weight, volume in zip(parcels, weights, volumes, strict=True):
             shipments.append(
                 Shipment(
                     shipment_id=f"{order_id}-p{len(shipments) + 1}",
@@ -58,6 +62,7 @@ def split_into_shipments(
                     warehouse=warehouse,
                     lines=[ParcelLine(sku=s, quantity=q) for s, q in parcel.items()],
                     weight_g=weight,
+                    volume_cm3=volume,
                     service=service,
                     temperature=temp,
                 )

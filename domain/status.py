@@ -13,6 +13,8 @@ class OrderStatus(StrEnum):
     PAYMENT_AUTHORISED = "payment_authorised"
     FULFILLING = "fulfilling"
     SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     COMPLETED = "completed"
     ON_HOLD = "on_hold"
@@ -22,7 +24,8 @@ class OrderStatus(StrEnum):
 
 SETTLED = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.AWAITING_OPERATOR})
 SHIPPED_OR_LATER = frozenset(
-    {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
+    {OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED,
+     OrderStatus.COMPLETED}
 )
 
 
@@ -33,6 +36,14 @@ class ShipmentStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
-    LOST = "lost"
+    LATE = "late"  # no tracking progress past the promised time: presumed lost
+    LOST = "lost"  # the carrier says so
+    DAMAGED = "damaged"
+    UNDELIVERABLE = "undeliverable"
     CANCELLED = "cancelled"
     FAILED = "failed"
+
+
+# A parcel that ended in one of these goes to the exception rules as `shipment_<status>`.
+SHIPMENT_PROBLEMS = frozenset({ShipmentStatus.LATE, ShipmentStatus.LOST, ShipmentStatus.DAMAGED,
+                               ShipmentStatus.UNDELIVERABLE})

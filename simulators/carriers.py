@@ -1,122 +1,437 @@
-"""Carrier stand-ins speaking SF Express's open-platform envelope (create, cancel) and pushing
-SF-style route events back to Ordo, for every carrier code Ordo is configured with.
+"""Carrier stand-ins, each speaking its real carrier's API, pushing tracking back to Ordo.
 
-Behaviour worth testing against: `orderId` is idempotent (the same id returns the first
-waybill), addresses containing UNDELIVERABLE are refused (filterResult 3), and parcels to
-addresses containing LOST stop moving after departure.
+- SF Express (`/{carrier}/std/service`, EXP_RECE_CREATE_ORDER / UPDATE_ORDER), route pushes;
+- ZTO (`/{carrier}/zto.open.createOrder`, `cancelPreOrder`), trace pushes by action;
+- JD Logistics (`/{carrier}/routerjson`, JOS `jingdong.ldop.waybill.receive`), tracking via
+  Kuaidi100 pushes;
+- DHL Express (`/{carrier}/mydhlapi/shipments`, MyDHL), tracking via Kuaidi100 pushes.
+
+Every booking is idempotent by the caller's order id. Pushes go to
+`{push_url}/{carrier}/events` and are repeated until acknowledged.
+
+What the receiver's street sets off, to test against: UNDELIVERABLE is refused at booking;
+LOST goes silent after departure; MISSING is reported lost; DAMAGED is reported damaged
+on arrival; NOBODY is undeliverable at the door. Only the first parcel suffers it: a reship
+(`...-g2`) travels normally. Coverage gaps (no ZTO or DHL into Tibet,
+no DHL into Xinjiang) are refused like the real ones refuse them. A carrier listed in
+`down` (or `ORDO_SIM_CARRIERS_DOWN`) answers 503 to everything. Return labels (ids
+starting `R-`) are booked but not tracked: the warehouse's receipt is what Ordo waits for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
 import os
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 
 from config.settings import get_settings
-from domain.wire import sf
+from domain.geo import normalise_province
+from domain.tracking import TrackingState
+from domain.wire import jdl, kuaidi100, sf, zto
 from simulators.faults import Faults
 
-PREFIX = {"sf": "SF", "zto": "ZT", "jd": "JDV", "yto": "YT"}
-JOURNEY = [("50", "已揽收 collected"), ("30", "分拣中 sorted"), ("36", "已发车 departed"),
-           ("31", "到达 arrived"), ("204", "派送中 out for delivery"), ("80", "已签收 delivered")]
+PREFIX = {"sf": "SF", "zto": "7", "jd": "JDV", "dhl": "", "ems": "E"}
+NO_COVERAGE = {"zto": {"西藏"}, "dhl": {"西藏", "新疆"}}
+KUAIDI100_COM = {"jd": "jd", "dhl": "dhl"}
+
+# (normalised step, SF opCode, ZTO action, Kuaidi100 state, text)
+JOURNEY = [
+    (TrackingState.COLLECTED, "50", "GOT", "1", "已揽收 collected"),
+    (TrackingState.IN_TRANSIT, "36", "DEPARTURE", "0", "已发车 departed"),
+    (TrackingState.IN_TRANSIT, "31", "ARRIVAL", "0", "到达目的地 arrived"),
+    (TrackingState.OUT_FOR_DELIVERY, "204", "DISPATCH", "5", "派送中 out for delivery"),
+    (TrackingState.DELIVERED, "80", "SIGNED", "3", "已签收 delivered"),
+]
+PROBLEMS = {  # street keyword -> (after which step, SF opCode, text)
+    "MISSING": (1, "33", "快件遗失 parcel lost"),
+    "DAMAGED": (2, "33", "快件破损 parcel damaged"),
+    "NOBODY": (3, "70", "收件人无法联系 nobody to receive it, undeliverable"),
+}
 
 
-def create_app(faults: Faults | None = None, push_url: str | None = None,
-               step_seconds: float | None = None) -> FastAPI:
+def create_app(
+    faults: Faults | None = None,
+    push_url: str | None = None,
+    step_seconds: float | None = None,
+    down: set[str] | None = None,
+) -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Ordo carrier simulator (SF-style)")
+    app = FastAPI(title="Ordo carrier simulator (SF, ZTO, JD Logistics, DHL)")
     faults = faults or Faults()
-    push_url = push_url if push_url is not None else os.environ.get(
-        "ORDO_SIM_PUSH_URL", f"{settings.api_url}/v1/carriers")
-    step = step_seconds if step_seconds is not None else float(
-        os.environ.get("ORDO_SIM_TRACKING_STEP_SECONDS", "1.0"))
-    waybills: dict[str, dict[str, Any]] = {}  # (carrier:orderId) -> record
+    push_url = (
+        push_url
+        if push_url is not None
+        else os.environ.get("ORDO_SIM_PUSH_URL", f"{settings.api_url}/v1/carriers")
+    )
+    step = (
+        step_seconds
+        if step_seconds is not None
+        else float(os.environ.get("ORDO_SIM_TRACKING_STEP_SECONDS", "1.0"))
+    )
+    app.state.down = set(
+        down if down is not None else filter(None, os.environ.get("ORDO_SIM_CARRIERS_DOWN", "").split(","))
+    )
+    waybills: dict[str, dict[str, Any]] = {}  # "carrier:orderId" -> booking
     numbers = itertools.count(7444400000001)
     tasks: set[asyncio.Task[None]] = set()
 
-    def reply(ok: bool, data: dict[str, Any] | None = None, code: str = "S0000",
-              msg: str = "") -> dict[str, Any]:
-        return {"apiResultCode": "A1000", "apiErrorMsg": "",
-                "apiResultData": json.dumps({"success": ok, "errorCode": code, "errorMsg": msg,
-                                             "msgData": data or {}}, ensure_ascii=False)}
+    def now() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    def available(carrier: str) -> None:
+        if carrier in app.state.down:
+            raise HTTPException(status_code=503, detail=f"{carrier} is down (simulated outage)")
+        faults.maybe_fail("before")
+
+    def refusal(carrier: str, province: str, street: str) -> str:
+        if "UNDELIVERABLE" in street:
+            return "address not deliverable"
+        if normalise_province(province) in NO_COVERAGE.get(carrier, set()):
+            return f"no service to {province}"
+        return ""
+
+    def book(
+        carrier: str, protocol: str, order_id: str, province: str, city: str, street: str
+    ) -> dict[str, Any]:
+        key = f"{carrier}:{order_id}"
+        if key not in waybills:
+            first = "-g" not in order_id  # a reship travels normally
+            problem = next((k for k in PROBLEMS if k in street), "") if first else ""
+            rec = {
+                "orderId": order_id,
+                "waybill": f"{PREFIX.get(carrier, 'X')}{next(numbers)}",
+                "protocol": protocol,
+                "cancelled": False,
+                "lost": "LOST" in street and first,
+                "problem": problem,
+                "route": [],
+                "city": city,
+                "province": province,
+            }
+            waybills[key] = rec
+            if push_url and step >= 0 and not order_id.startswith("R-"):
+                task = asyncio.create_task(journey(carrier, rec))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        return waybills[key]
+
+    def push_request(
+        carrier: str,
+        rec: dict[str, Any],
+        n: int,
+        state: TrackingState,
+        sf_code: str,
+        zto_action: str,
+        k100_state: str,
+        text: str,
+    ) -> dict[str, Any]:
+        url = f"{push_url}/{carrier}/events"
+        headers = {"X-Ordo-Push-Secret": settings.carrier_push_secret}
+        if rec["protocol"] == "sf":
+            return {
+                "url": url,
+                "headers": headers,
+                "json": sf.route_push(rec["waybill"], rec["orderId"], n, sf_code, text, now(), rec["city"]),
+            }
+        if rec["protocol"] == "zto":
+            return {
+                "url": url,
+                "headers": headers,
+                "json": zto.push(rec["waybill"], rec["orderId"], zto_action, text, now(), rec["city"]),
+            }
+        rec.setdefault("history", []).insert(
+            0,
+            {"context": text, "time": now(), "ftime": now(), "status": state.value, "areaName": rec["city"]},
+        )
+        return {
+            "url": url,
+            "data": kuaidi100.push_form(
+                KUAIDI100_COM.get(carrier, carrier),
+                rec["waybill"],
+                k100_state,
+                rec["history"],
+                settings.kuaidi100_salt,
+            ),
+        }
 
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
-            for n, (op, remark) in enumerate(JOURNEY):
+            for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
                 if step:
                     await asyncio.sleep(step)
-                if rec["cancelled"] or (rec["lost"] and n > 2):
+                if rec["cancelled"] or (rec["lost"] and n > 1):
                     return
-                rec["route"].append(op)
-                event = {"id": f"{rec['waybill']}-{n}", "mailno": rec["waybill"],
-                         "orderid": rec["orderId"], "opCode": op, "remark": remark,
-                         "acceptTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                         "acceptAddress": rec["city"]}
-                for _ in range(20):  # like SF, retry a push until it is acknowledged
-                    with contextlib.suppress(httpx.HTTPError):
-                        r = await client.post(f"{push_url}/{carrier}/routes",
-                                              json={"Body": {"WaybillRoute": [event]}},
-                                              headers={"X-Ordo-Push-Secret": settings.carrier_push_secret})
-                        if r.status_code == 200 and r.json().get("return_code") == "0000":
+                problem = PROBLEMS.get(rec["problem"])
+                if problem and n > problem[0]:
+                    state, sf_code, action, k100, text = (
+                        TrackingState.INFO,
+                        problem[1],
+                        "PROBLEM",
+                        "2",
+                        problem[2],
+                    )
+                rec["route"].append(sf_code)
+                req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
+                for _ in range(20):  # like the carriers, push until acknowledged
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        r = await client.post(**req)
+                        if (
+                            r.status_code == 200
+                            and r.json().get("return_code", "0000") == "0000"
+                            and r.json().get("result", True)
+                        ):
                             break
                     await asyncio.sleep(max(step, 0.2))
+                if action == "PROBLEM":
+                    return
+
+    # ---- SF Express ---------------------------------------------------------------
+
+    def sf_reply(
+        ok: bool, data: dict[str, Any] | None = None, code: str = "S0000", msg: str = ""
+    ) -> dict[str, Any]:
+        return {
+            "apiResultCode": "A1000",
+            "apiErrorMsg": "",
+            "apiResultData": json.dumps(
+                {"success": ok, "errorCode": code, "errorMsg": msg, "msgData": data or {}}, ensure_ascii=False
+            ),
+        }
 
     @app.post("/{carrier}/std/service")
-    async def service(carrier: str, request: Request) -> dict[str, Any]:
+    async def sf_service(carrier: str, request: Request) -> dict[str, Any]:
         form = {k: str(v) for k, v in (await request.form()).items()}
-        if form.get("msgDigest") != sf.digest(form.get("msgData", ""), form.get("timestamp", ""),
-                                              settings.sf_checkword):
+        if form.get("msgDigest") != sf.digest(
+            form.get("msgData", ""), form.get("timestamp", ""), settings.sf_checkword
+        ):
             return {"apiResultCode": "A1006", "apiErrorMsg": "invalid msgDigest", "apiResultData": ""}
-        faults.maybe_fail("before")
+        available(carrier)
         data = json.loads(form.get("msgData", "{}"))
         code = form.get("serviceCode", "")
         if code == "EXP_RECE_CREATE_ORDER":
             order_id = data.get("orderId", "")
-            contacts = data.get("contactInfoList", [])
-            receiver: dict[str, Any] = next((c for c in contacts if c.get("contactType") == 2), {})
+            receiver: dict[str, Any] = next(
+                (c for c in data.get("contactInfoList", []) if c.get("contactType") == 2), {}
+            )
             if not order_id or not receiver:
-                return {"apiResultCode": "A1001", "apiErrorMsg": "orderId and receiver are required",
-                        "apiResultData": ""}
-            key = f"{carrier}:{order_id}"
-            if "UNDELIVERABLE" in receiver.get("address", ""):
-                return reply(True, {"orderId": order_id, "filterResult": 3,
-                                    "remark": "address not deliverable"})
-            if key not in waybills:
-                rec = {"orderId": order_id, "waybill": f"{PREFIX.get(carrier, 'XX')}{next(numbers)}",
-                       "cancelled": False, "lost": "LOST" in receiver.get("address", ""),
-                       "route": [], "city": receiver.get("city", "")}
-                waybills[key] = rec
-                if push_url and step >= 0:  # no push URL: the caller plays the carrier
-                    task = asyncio.create_task(journey(carrier, rec))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                return {
+                    "apiResultCode": "A1001",
+                    "apiErrorMsg": "orderId and receiver are required",
+                    "apiResultData": "",
+                }
+            if why := refusal(carrier, receiver.get("province", ""), receiver.get("address", "")):
+                return sf_reply(True, {"orderId": order_id, "filterResult": 3, "remark": why})
+            rec = book(
+                carrier,
+                "sf",
+                order_id,
+                receiver.get("province", ""),
+                receiver.get("city", ""),
+                receiver.get("address", ""),
+            )
             faults.maybe_fail("after")
-            rec = waybills[key]
-            return reply(True, {"orderId": order_id, "filterResult": 2, "originCode": "755",
-                                "destCode": "021", "waybillNoInfoList": [
-                                    {"waybillType": 1, "waybillNo": rec["waybill"]}]})
+            return sf_reply(
+                True,
+                {
+                    "orderId": order_id,
+                    "filterResult": 2,
+                    "originCode": "755",
+                    "destCode": "021",
+                    "waybillNoInfoList": [{"waybillType": 1, "waybillNo": rec["waybill"]}],
+                },
+            )
         if code == "EXP_RECE_UPDATE_ORDER" and str(data.get("dealType")) == "2":
             found = waybills.get(f"{carrier}:{data.get('orderId', '')}")
             if found is None:
-                return reply(False, code="8018", msg="order not found")
-            if found["route"] and found["route"][0] in sf.OP_COLLECTED:
-                return reply(False, code="8037", msg="already collected, cannot cancel")
+                return sf_reply(False, code="8018", msg="order not found")
+            if found["route"]:
+                return sf_reply(False, code="8037", msg="already collected, cannot cancel")
             found["cancelled"] = True
-            return reply(True, {"orderId": found["orderId"], "resStatus": 2})
-        return reply(False, code="8000", msg=f"unsupported serviceCode {code}")
+            return sf_reply(True, {"orderId": found["orderId"], "resStatus": 2})
+        return sf_reply(False, code="8000", msg=f"unsupported serviceCode {code}")
+
+    # ---- ZTO ----------------------------------------------------------------------
+
+    async def zto_body(request: Request) -> dict[str, Any]:
+        raw = (await request.body()).decode()
+        if request.headers.get("x-dataDigest") != zto.digest(raw, settings.zto_secret):
+            raise _Answer({"status": False, "statusCode": "S01", "message": "数据签名错误 bad digest"})
+        parsed: dict[str, Any] = json.loads(raw)
+        return parsed
+
+    @app.post("/{carrier}/zto.open.createOrder")
+    async def zto_create(carrier: str, request: Request) -> dict[str, Any]:
+        data = await zto_body(request)
+        available(carrier)
+        receiver = data.get("receiveInfo", {})
+        order_id = data.get("partnerOrderCode", "")
+        if not order_id or not receiver.get("receiverAddress"):
+            return {
+                "status": False,
+                "statusCode": "E001",
+                "message": "partnerOrderCode and receiveInfo required",
+            }
+        if why := refusal(carrier, receiver.get("receiverProvince", ""), receiver["receiverAddress"]):
+            return {"status": False, "statusCode": "E113", "message": why}
+        rec = book(
+            carrier,
+            "zto",
+            order_id,
+            receiver.get("receiverProvince", ""),
+            receiver.get("receiverCity", ""),
+            receiver["receiverAddress"],
+        )
+        faults.maybe_fail("after")
+        return {
+            "status": True,
+            "statusCode": "0000",
+            "message": "",
+            "result": {
+                "billCode": rec["waybill"],
+                "orderCode": order_id,
+                "siteCode": "02100",
+                "siteName": "上海中转",
+            },
+        }
+
+    @app.post("/{carrier}/zto.open.cancelPreOrder")
+    async def zto_cancel(carrier: str, request: Request) -> dict[str, Any]:
+        data = await zto_body(request)
+        available(carrier)
+        found = waybills.get(f"{carrier}:{data.get('partnerOrderCode', '')}")
+        if found is None:
+            return {"status": False, "statusCode": "E404", "message": "order not found"}
+        if found["route"]:
+            return {"status": False, "statusCode": "E409", "message": "already collected"}
+        found["cancelled"] = True
+        return {"status": True, "statusCode": "0000", "message": "", "result": {}}
+
+    # ---- JD Logistics (JOS) -------------------------------------------------------
+
+    @app.post("/{carrier}/routerjson")
+    async def jd_router(carrier: str, request: Request) -> dict[str, Any]:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if form.get("sign") != jdl.sign(form, settings.jd_secret):
+            return {
+                "error_response": {"code": "19", "zh_desc": "sign 签名不正确", "en_desc": "Invalid signature"}
+            }
+        available(carrier)
+        method = form.get("method", "")
+        data = json.loads(form.get("360buy_param_json", "{}"))
+        key = jdl.response_key(method)
+        if method == jdl.RECEIVE:
+            if why := refusal(carrier, data.get("province", ""), data.get("receiveAddress", "")):
+                return {
+                    key: {"code": "0", "receiveorderinfo_result": {"resultCode": 119, "resultMessage": why}}
+                }
+            rec = book(
+                carrier,
+                "jdl",
+                str(data.get("orderId", "")),
+                data.get("province", ""),
+                data.get("city", ""),
+                data.get("receiveAddress", ""),
+            )
+            faults.maybe_fail("after")
+            return {
+                key: {
+                    "code": "0",
+                    "receiveorderinfo_result": {
+                        "resultCode": jdl.OK,
+                        "resultMessage": "成功",
+                        "deliveryId": rec["waybill"],
+                        "promiseTimeType": data.get("promiseTimeType", 1),
+                        "orderId": rec["orderId"],
+                    },
+                }
+            }
+        if method == jdl.INTERCEPT:
+            found = waybills.get(f"{carrier}:{data.get('orderId', '')}")
+            if found is None:
+                return {key: {"code": "0", "resultInfo": {"stateCode": 404, "stateMessage": "运单不存在"}}}
+            found["cancelled"] = True
+            return {key: {"code": "0", "resultInfo": {"stateCode": jdl.OK, "stateMessage": "拦截成功"}}}
+        return {"error_response": {"code": "20", "zh_desc": f"不支持的方法 {method}"}}
+
+    # ---- DHL Express (MyDHL) ------------------------------------------------------
+
+    @app.post("/{carrier}/mydhlapi/shipments", status_code=201)
+    async def dhl_create(carrier: str, request: Request) -> JSONResponse:
+        expected = base64.b64encode(f"{settings.dhl_user}:{settings.dhl_password}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {expected}":
+            return JSONResponse({"status": 401, "title": "Unauthorized", "detail": "bad credentials"}, 401)
+        available(carrier)
+        data = await request.json()
+        receiver = data.get("customerDetails", {}).get("receiverDetails", {}).get("postalAddress", {})
+        ref = next((r["value"] for r in data.get("customerReferences", []) if r.get("typeCode") == "CU"), "")
+        if not ref or not receiver:
+            return JSONResponse(
+                {
+                    "status": 400,
+                    "title": "Bad request",
+                    "detail": "customerReferences CU and receiverDetails are required",
+                },
+                400,
+            )
+        if why := refusal(carrier, receiver.get("provinceName", ""), receiver.get("addressLine1", "")):
+            return JSONResponse({"status": 422, "title": "Unprocessable", "detail": why}, 422)
+        rec = book(
+            carrier,
+            "dhl",
+            ref,
+            receiver.get("provinceName", ""),
+            receiver.get("cityName", ""),
+            receiver.get("addressLine1", ""),
+        )
+        rec["waybill"] = rec["waybill"][-10:]  # DHL numbers are 10 digits
+        faults.maybe_fail("after")
+        return JSONResponse(
+            {
+                "shipmentTrackingNumber": rec["waybill"],
+                "packages": [{"referenceNumber": 1, "trackingNumber": f"JD01{rec['waybill']}"}],
+                "documents": [
+                    {
+                        "imageFormat": "PDF",
+                        "typeCode": "label",
+                        "content": base64.b64encode(secrets.token_bytes(24)).decode(),
+                    }
+                ],
+            },
+            201,
+        )
+
+    # ---- for tests and the demo ---------------------------------------------------
 
     @app.get("/admin/waybills")
     async def admin() -> dict[str, Any]:
-        return {"waybills": waybills, "faults_injected": faults.injected}
+        return {"waybills": waybills, "faults_injected": faults.injected, "down": sorted(app.state.down)}
+
+    @app.put("/admin/down")
+    async def set_down(carriers: list[str]) -> dict[str, Any]:
+        app.state.down = set(carriers)
+        return {"down": sorted(app.state.down)}
+
+    @app.exception_handler(_Answer)
+    async def _answer(_: Request, exc: _Answer) -> JSONResponse:
+        return JSONResponse(exc.body)
 
     return app
+
+
+class _Answer(Exception):  # noqa: N818 - an early answer, not an error
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("answer")
+        self.body = body
 
 
 app = create_app()

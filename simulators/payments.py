@@ -113,8 +113,23 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None) -> F
             return answer(method, {**ok, **unfreezes[key], "status": "SUCCESS"})
         if method == "alipay.trade.refund":
             key = biz["out_request_no"]
-            if key not in refunds:
-                refunds[key] = {"out_trade_no": biz["out_trade_no"], "refund_fee": biz["refund_amount"]}
+            trade = trades.get(biz.get("out_trade_no", ""))
+            if key in refunds:  # a repeat: the first answer again, and no money moves
+                faults.maybe_fail("after")
+                return answer(method, {**ok, **refunds[key], "fund_change": "N"})
+            if trade is None:
+                return fail(method, "ACQ.TRADE_NOT_EXIST", "no such trade")
+            amount = Decimal(biz["refund_amount"])
+            done = sum((Decimal(r["send_back_fee"]) for r in refunds.values()
+                        if r["out_trade_no"] == biz["out_trade_no"]), Decimal(0))
+            if amount <= 0 or done + amount > Decimal(trade["total_amount"]):
+                return fail(method, "ACQ.REFUND_FEE_ERROR",
+                            f"refund {amount} exceeds what is left ({Decimal(trade['total_amount']) - done})")
+            refunds[key] = {"out_trade_no": biz["out_trade_no"], "trade_no": trade["trade_no"],
+                            "send_back_fee": str(amount), "refund_fee": str(done + amount)}
+            if done + amount == Decimal(trade["total_amount"]):
+                trade["trade_status"] = "TRADE_CLOSED"
+            faults.maybe_fail("after")
             return answer(method, {**ok, **refunds[key], "fund_change": "Y"})
         return fail(method, "isv.invalid-method", f"unknown method {method}")
 

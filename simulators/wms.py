@@ -11,7 +11,10 @@ must find.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +35,9 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     faults = faults or Faults()
     orders: dict[str, dict[str, Any]] = {}
     transfers: dict[str, dict[str, Any]] = {}
+    returns: dict[str, dict[str, Any]] = {}
+    pending: set[asyncio.Task[None]] = set()
+    return_seconds = float(os.environ.get("ORDO_SIM_RETURN_SECONDS", "0"))
     stock: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> sellable (ZP) units
     ids = itertools.count(1)
     pushed: list[dict[str, Any]] = []
@@ -140,6 +146,23 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                 return xml(qimen.response("failure", "400", f"no stockout for {code}: create it first"))
             transfers[code]["to"] = str(order.get("warehouseCode"))
             return xml(qimen.response("success", "0", "ok", entryOrderId=code))
+        if method == "returnorder.create":  # a customer's return is on its way (THRK / HHRK)
+            order = data.get("returnOrder", {})
+            code = str(order.get("returnOrderCode", ""))
+            if not code or not data.get("orderLines"):
+                return xml(qimen.response("failure", "400", "returnOrderCode and orderLines are required"))
+            if code not in returns:
+                returns[code] = {
+                    "warehouse": str(order.get("warehouseCode")),
+                    "type": order.get("orderType"),
+                    "status": "EXPECTED",
+                    "lines": _lines(data),
+                }
+                if return_seconds > 0:  # the parcel arrives on its own after a while
+                    task = asyncio.create_task(arrive_later(code))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+            return xml(qimen.response("success", "0", "ok", returnOrderId=code))
         if method == "inventory.query":
             wanted = {el.text or "" for el in ET.fromstring(body).iter("warehouseCode")}
             items = [
@@ -225,11 +248,67 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         )
         return {"transfer": code, "ordo": answer}
 
+    async def arrive_later(code: str) -> None:
+        await asyncio.sleep(return_seconds)
+        for _ in range(20):  # Ordo may be busy: send again, as a WMS does, until it answers
+            answer = await receive_return(code)
+            if answer.get("ordo", {}).get("status") == 200:
+                return
+            await asyncio.sleep(1)
+
+    async def receive_return(code: str, grades: dict[str, str] | None = None) -> dict[str, Any]:
+        """The returned parcel is opened and graded: unopened or opened goods are sellable (ZP),
+        used goods defective (CC), damaged goods machine-damaged (JS); `grades` (SKU ->
+        inventory type) overrides. Sellable units go back into stock once."""
+        ret = returns.get(code)
+        if ret is None:
+            return {"error": f"no return order {code}"}
+        by_condition = {"unopened": "ZP", "opened": "ZP", "used": "CC", "damaged": "JS"}
+        lines = [
+            dict(
+                ln,
+                actualQty=ln.get("planQty"),
+                inventoryType=(grades or {}).get(str(ln.get("itemCode")))
+                or by_condition.get(str(ln.get("remark") or ""), "ZP"),
+            )
+            for ln in ret["lines"]
+        ]
+        if ret["status"] != "RECEIVED":
+            move(ret["warehouse"], [ln for ln in lines if ln["inventoryType"] == "ZP"], +1, "actualQty")
+            ret["status"] = "RECEIVED"
+        answer = await push(
+            "returnorder.confirm",
+            {
+                "returnOrder": {
+                    "returnOrderCode": code,
+                    "warehouseCode": ret["warehouse"],
+                    "orderType": ret["type"],
+                    "outBizCode": f"{code}-in",
+                },
+                "orderLines": [
+                    {
+                        "itemCode": ln["itemCode"],
+                        "planQty": ln.get("planQty"),
+                        "actualQty": ln["actualQty"],
+                        "inventoryType": ln["inventoryType"],
+                    }
+                    for ln in lines
+                ],
+            },
+        )
+        return {"return": code, "ordo": answer}
+
+    @app.post("/admin/returns/{code}/arrive")
+    async def return_arrives(code: str, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        return await receive_return(code, json.loads(body) if body else None)
+
     @app.get("/admin/orders")
     async def admin_orders() -> dict[str, Any]:
         return {
             "orders": orders,
             "transfers": transfers,
+            "returns": returns,
             "faults_injected": faults.injected,
             "stock": [{"warehouse": w, "sku": s, "quantity": q} for (w, s), q in sorted(stock.items())],
             "pushed": pushed[-50:],

@@ -34,6 +34,7 @@ async def import_catalogue(engine: AsyncEngine, catalogue: Catalogue,
             await _upsert(conn, t.products, ["sku"], {
                 "sku": p.sku, "name": p.name, "unit_price": p.unit_price, "weight_g": p.weight_g,
                 "temperature": p.temperature.value, "hazmat": p.hazmat, "oversize": p.oversize,
+                "volume_cm3": p.volume_cm3, "returnable": p.returnable,
             })
             counts["products"] += 1
         for w in catalogue.warehouses:

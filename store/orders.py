@@ -73,6 +73,16 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
             await conn.execute(t.shipments.insert().values(shipment_id=s.shipment_id, **values))
 
 
+async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: str) -> str:
+    """The newest shipment carrying this waybill (a carrier may reuse numbers after years)."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(
+            select(t.shipments.c.shipment_id)
+            .where(t.shipments.c.waybill_no == waybill_no, t.shipments.c.carrier == carrier)
+            .order_by(t.shipments.c.updated_at.desc()).limit(1))).first()
+    return str(row[0]) if row else ""
+
+
 async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(t.orders).where(t.orders.c.order_id == order_id))).first()

@@ -17,9 +17,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.sql.elements import TextClause
 
 metadata = MetaData()
+
+
+def sa_true() -> TextClause:
+    return text("true")
 
 
 def _now() -> Column[object]:
@@ -35,6 +41,8 @@ products = Table(
     Column("temperature", String(16), nullable=False),
     Column("hazmat", Boolean, nullable=False),
     Column("oversize", Boolean, nullable=False),
+    Column("volume_cm3", Integer, nullable=False, server_default="0"),
+    Column("returnable", Boolean, nullable=False, server_default=sa_true()),
 )
 
 warehouses = Table(
@@ -168,8 +176,22 @@ shipments = Table(
     Column("lines", JSON, nullable=False),
     Column("status", String(32), nullable=False),
     Column("carrier", String(32), nullable=False, server_default=""),
-    Column("waybill_no", String(64), nullable=False, server_default=""),
+    Column("waybill_no", String(64), nullable=False, server_default="", index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# One row per return request (RMA); `state` is the ReturnWorkflow's latest ReturnState.
+returns = Table(
+    "returns", metadata,
+    Column("rma", String(240), primary_key=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("request_id", String(100), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("state", JSON, nullable=True),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("order_id", "request_id", name="uq_returns_request"),
 )
 
 decisions = Table(

@@ -39,14 +39,14 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_check_passes_the_shipped_files_and_fails_a_broken_one(copy: Path) -> None:
     ok = ordo("check", str(RULES))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count(": ok - rule set") == 5
+    assert ok.stdout.count(": ok - rule set") == 6
 
     edit(copy / "carriers.yaml", "{fact: lane, eq: economy}", "{fact: lane, eq: ecconomy}")
     edit(copy / "split.yaml", "priority: 20", "priority: 10\n    prio: 3")
     bad = ordo("check", str(copy))
     assert bad.returncode == 1
     lines = [ln for ln in bad.stdout.splitlines() if ".yaml:" in ln]
-    assert any("carriers.yaml:" in ln and "rule 'economy-cheapest': 'ecconomy' is not a possible value of "
+    assert any("carriers.yaml:" in ln and "rule 'economy-cost-first': 'ecconomy' is not a possible value of "
                "'lane' (did you mean 'economy'?)" in ln for ln in lines), bad.stdout
     assert any("split.yaml:" in ln and "unknown field 'prio'" in ln for ln in lines), bad.stdout
     assert "2 problem(s)" in bad.stdout
@@ -55,7 +55,7 @@ def test_check_passes_the_shipped_files_and_fails_a_broken_one(copy: Path) -> No
 def test_test_reports_each_case_and_the_difference_of_a_failing_one(copy: Path) -> None:
     good = ordo("test", str(RULES))
     assert good.returncode == 0, good.stdout
-    assert "67 passed, 0 failed" in good.stdout
+    assert "87 passed, 0 failed" in good.stdout
 
     edit(copy / "priority.yaml", "{fact: total_minor, gte: 200000}", "{fact: total_minor, gte: 300000}")
     bad = ordo("test", str(copy))
@@ -87,4 +87,4 @@ def test_schema_is_json_schema_with_the_fact_names() -> None:
     facts = schema["$defs"]["Condition"]["properties"]["fact"]["anyOf"][0]["enum"]
     assert {"total_minor", "customer_tier", "exception_type", "temperature"} <= set(facts)
     assert schema["properties"]["ruleset"]["enum"] == [
-        "carriers", "exceptions", "priority", "split", "transfers"]
+        "carriers", "exceptions", "priority", "returns", "split", "transfers"]

@@ -103,7 +103,7 @@ async def test_explain_uses_the_logged_version_and_names_the_first_failed_condit
     assert not_fired["big-basket"] == "total_minor gte 200000"
     assert not_fired["singles-day-platinum"] == "customer_tier eq 'platinum'"
     assert carrier.ruleset == "carriers" and carrier.note == ""
-    assert [v.rule for v in carrier.fired] == ["express-lane-fastest", "singles-day-time-cheap"]
+    assert [v.rule for v in carrier.fired] == ["express-lane-time-first", "singles-day-time-cheap"]
 
     db = make_engine(db_url)
     try:
@@ -185,7 +185,7 @@ async def test_the_commands_and_the_api_over_a_real_database(db_url: str, tmp_pa
     async with serve_app(create_app(settings)) as api, httpx.AsyncClient() as http:
         body = (await http.get(f"{api}/v1/rules/versions")).json()
         sets = sorted(v["ruleset"] for v in body["versions"])
-        assert sets == ["carriers", "exceptions", "priority", "split", "transfers"]
+        assert sets == ["carriers", "exceptions", "priority", "returns", "split", "transfers"]
         assert all(v["summary"] == "rule set added" and "content" not in v for v in body["versions"])
         one = (await http.get(f"{api}/v1/rules/versions",
                               params={"ruleset": "priority", "content": "true"})).json()

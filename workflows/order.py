@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentRequest,
         PaymentResult,
         PersistOrder,
+        RefundRequest,
         ReleaseRequest,
         ReserveRequest,
         Shipment,
@@ -53,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.model import Order
     from domain.money import quantize, to_minor
+    from domain.refunds import parcel_value
     from domain.splitting import split_into_shipments
     from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
     from workflows.failures import business_failure
@@ -60,6 +62,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shipment import ShipmentWorkflow
 
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
+IN_FLIGHT = frozenset({ShipmentStatus.WAYBILL_CREATED, ShipmentStatus.IN_TRANSIT,
+                       ShipmentStatus.OUT_FOR_DELIVERY})
+# The order's status while its parcels travel: that of the parcel furthest behind.
+ORDER_STATUS_OF = ((ShipmentStatus.WAYBILL_CREATED, OrderStatus.SHIPPED),
+                   (ShipmentStatus.IN_TRANSIT, OrderStatus.IN_TRANSIT),
+                   (ShipmentStatus.OUT_FOR_DELIVERY, OrderStatus.OUT_FOR_DELIVERY))
+TRAVELLING = frozenset({OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT,
+                        OrderStatus.OUT_FOR_DELIVERY})
 
 
 class _Cancel(Exception):
@@ -85,6 +95,8 @@ class OrderWorkflow:
         self.children: dict[str, Any] = {}
         self.paid = order.payment.status == "paid"
         self.reserve_rounds = 0  # every reservation attempt has its own key, across retries
+        self.progress_seen = 0
+        self.parcel_refunds: list[RefundRequest] = []  # parcels the rules chose to refund, not resend
         self.unpaid_hold_minutes = 30.0  # set from the settings by the reservation activity
 
     # ---- queries, signals, updates -------------------------------------------------
@@ -102,8 +114,7 @@ class OrderWorkflow:
             carrier=update.carrier, waybill_no=update.waybill_no,
             decisions=known[update.shipment_id].decisions if update.shipment_id in known else [])
         self.state.shipments = sorted(known.values(), key=lambda s: s.shipment_id)
-        if self._shipped() and self.state.status in (OrderStatus.FULFILLING,):
-            self.state.status = OrderStatus.SHIPPED
+        self.progress_seen += 1  # the shipping loop brings the order's status along
 
     @workflow.update(name="payment_received")
     async def payment_received(self, note: OperatorNote) -> ActionResult:
@@ -125,6 +136,9 @@ class OrderWorkflow:
         return any(u.status not in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
                                     ShipmentStatus.CANCELLED, ShipmentStatus.FAILED)
                    for u in self.progress.values())
+
+    def _in_flight(self) -> bool:
+        return any(u.status in IN_FLIGHT for u in self.progress.values())
 
     def _changeable(self, action: str) -> None:
         if self.state.status in CLOSED:
@@ -184,7 +198,12 @@ class OrderWorkflow:
 
     @change_address.validator
     def _validate_address(self, change: AddressChange) -> None:
-        self._changeable("change the address")
+        """Allowed until a parcel is on its way, and again when every parcel in the carriers'
+        hands has come to an end (an undeliverable address is fixed before the reship)."""
+        if self.state.exception_type != "shipment_undeliverable":
+            self._changeable("change the address")
+        elif self._in_flight():
+            raise ValueError("cannot change the address: a parcel is on its way")
         if self.order is None:
             raise ValueError("cannot change the address: the order has not been read yet")
 
@@ -253,7 +272,9 @@ class OrderWorkflow:
                     lambda: self.cancel_requested or self.restocked,
                     timeout=timedelta(minutes=float(outcome.get("delay_minutes", 30))),
                 )
-        elif action == "hold":
+        elif action in ("reship", "refund"):  # carried out by the caller, no waiting
+            self.state.transitions.append(Transition(status=self.state.status, at=workflow.now(), note=why))
+        elif action in ("hold", "contact_customer"):
             self.state.held = True
             self.before_hold = self.state.status
             await self._set_status(OrderStatus.AWAITING_OPERATOR, why)
@@ -321,8 +342,14 @@ class OrderWorkflow:
         await self._set_status(OrderStatus.DELIVERED)
 
         captured = await self._capture()
+        note = f"captured {captured.reference}"
+        for refund in self.parcel_refunds:
+            done = await workflow.execute_activity_method(
+                PaymentActivities.refund, refund, task_queue=queues.PAYMENTS, **REMOTE)
+            self.state.refunds.append(done)
+            note += f"; refunded {done.amount} for {refund.reason}"
         self.state.exception_type = ""
-        await self._set_status(OrderStatus.COMPLETED, f"captured {captured.reference}")
+        await self._set_status(OrderStatus.COMPLETED, note)
         sla.cancel()
 
     async def _validate(self) -> ValidatedOrder:
@@ -414,6 +441,9 @@ class OrderWorkflow:
 
     async def _authorise(self, allocations: list[Allocation]) -> PaymentResult:
         assert self.order is not None
+        if self.order.total == 0:  # a replacement already paid for: nothing to charge
+            return PaymentResult(order_id=self.order.order_id, reference="", amount=Decimal(0),
+                                 state="not_required")
         amount = self.order.total
         ordered = {i: ln.quantity for i, ln in enumerate(self.order.lines)}
         reserved: dict[int, int] = {}
@@ -447,6 +477,8 @@ class OrderWorkflow:
         goods are delivered, so cancelling is not an option: an operator settles it)."""
         assert self.payment is not None
         authorised: PaymentResult = self.payment
+        if authorised.state == "not_required":
+            return authorised
         attempt = 1
         while True:
             try:
@@ -480,7 +512,8 @@ class OrderWorkflow:
                                   parent_workflow_id=workflow.info().workflow_id,
                                   source_platform=self.order.channel,
                                   customer_tier=self.order.customer.tier.value,
-                                  total_minor=int(facts.get("total_minor", 0))),
+                                  total_minor=int(facts.get("total_minor", 0)),
+                                  external_id=self.order.external_id, split=len(shipments) > 1),
                     id=child_id, task_queue=queues.ORDERS,
                 )
             done = await self._await_children()
@@ -494,8 +527,18 @@ class OrderWorkflow:
             generation += 1
             pending = []
             for r in failed:
-                kind = "shipment_lost" if r.status == ShipmentStatus.LOST else "carrier_rejected"
-                await self._route_exception(kind, generation - 1, f"{r.shipment_id}: {r.reason}")
+                parcel = by_id[r.shipment_id]
+                failed_kind = f"shipment_{r.status.value}"
+                kind = "carrier_rejected" if r.status == ShipmentStatus.FAILED else failed_kind
+                value = parcel_value(self.order, {ln.sku: ln.quantity for ln in parcel.lines})
+                outcome = await self._route_exception(
+                    kind, generation - 1, f"{r.shipment_id}: {r.reason}",
+                    parcel_value_minor=to_minor(value), carrier=r.carrier)
+                if outcome.get("action") == "refund":
+                    self.parcel_refunds.append(RefundRequest(
+                        order_id=self.order.order_id, refund_no=f"{self.order.order_id}-{r.shipment_id}",
+                        amount=value, reason=f"parcel {r.shipment_id} {r.status.value}"))
+                    continue
                 new_id = f"{first_id[r.shipment_id]}-g{generation}"
                 first_id[new_id] = first_id[r.shipment_id]
                 pending.append(by_id[r.shipment_id].model_copy(update={"shipment_id": new_id}))
@@ -510,14 +553,30 @@ class OrderWorkflow:
             done[cid] = await handle
 
         tasks = [asyncio.create_task(collect(cid, h)) for cid, h in self.children.items()]
-        await workflow.wait_condition(
-            lambda: len(done) == len(tasks) or (self.cancel_requested and not self._shipped()))
+        def finished() -> bool:
+            return len(done) == len(tasks) or (self.cancel_requested and not self._shipped())
+
+        while not finished():
+            seen = self.progress_seen
+            await workflow.wait_condition(lambda: finished() or self.progress_seen != seen)  # noqa: B023
+            await self._follow_parcels()
         if len(done) < len(tasks):
             for handle in self.children.values():
                 handle.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise _Cancel(self.cancel_reason)
         return done
+
+    async def _follow_parcels(self) -> None:
+        """The order shows where its parcels are: the status of the one furthest behind."""
+        if self.state.status not in TRAVELLING:
+            return
+        travelling = {u.status for u in self.progress.values()}
+        for parcel_status, order_status in ORDER_STATUS_OF:
+            if parcel_status in travelling:
+                if order_status != self.state.status:
+                    await self._set_status(order_status)
+                return
 
     async def _watch_sla(self) -> None:
         assert self.state.ship_by is not None

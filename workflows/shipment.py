@@ -1,24 +1,30 @@
 """ShipmentWorkflow: one parcel from warehouse request to delivery.
 
-WMS delivery order -> carrier rate-shop (rules pick the strategy, the rate cards the
-price) -> waybill, trying the next carrier if one refuses -> stock consumed -> tracking
-signals until delivered, or LOST when nothing arrives past the promised transit time.
-Cancelled before the parcel is collected, it cancels the waybill and the WMS order.
+WMS delivery order -> rate-shop every carrier and product (rules pick the balance of cost
+and time, the rate cards the price and promise) -> waybill, trying the next carrier if one
+refuses or stays down -> stock consumed -> waybill written back to the sales channel ->
+tracking signals until delivered. It ends early when the carrier reports the parcel lost,
+damaged or undeliverable, or when nothing moves past the promised time (late); the order
+asks the exception rules what to do. Cancelled before collection, it cancels the waybill and
+the WMS order.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carriers import CarrierActivities
+    from activities.channels import ChannelActivities
     from activities.errors import CARRIER_REJECTED
     from activities.store import StoreActivities
     from activities.wms import WmsActivities
+    from channels.writeback import ShipmentNotice
     from config import queues
     from domain.geo import is_remote, region_of
     from domain.messages import (
@@ -29,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRequest,
         DeliveryOrderRef,
         DeliveryOrderRequest,
+        Quote,
         QuoteRequest,
         ShipmentInput,
         ShipmentRecord,
@@ -40,16 +47,26 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.rating import choose
     from domain.status import ShipmentStatus
-    from domain.wire import sf
+    from domain.tracking import TrackingState
     from workflows.failures import business_failure
     from workflows.options import LOCAL, REMOTE
 
+# A carrier that keeps failing (5xx, timeouts) for this long is passed over for the next one.
+CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10), maximum_attempts=4)}
 
-# The parent hears of the changes that matter to it (shipped, final outcomes); every
-# tracking step is still recorded in the database and in this workflow's own history.
-PARENT_CARES = frozenset({ShipmentStatus.WAYBILL_CREATED,
-                          ShipmentStatus.DELIVERED, ShipmentStatus.LOST, ShipmentStatus.FAILED,
-                          ShipmentStatus.CANCELLED})
+STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
+             TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
+             TrackingState.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
+             TrackingState.DELIVERED: ShipmentStatus.DELIVERED,
+             TrackingState.LOST: ShipmentStatus.LOST,
+             TrackingState.DAMAGED: ShipmentStatus.DAMAGED,
+             TrackingState.UNDELIVERABLE: ShipmentStatus.UNDELIVERABLE,
+             TrackingState.RETURNED: ShipmentStatus.UNDELIVERABLE}
+FINAL = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.LOST, ShipmentStatus.DAMAGED,
+                   ShipmentStatus.UNDELIVERABLE})
+QUIET = frozenset({ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE})  # the order need not hear
 
 
 @workflow.defn
@@ -59,7 +76,8 @@ class ShipmentWorkflow:
         self.events: list[TrackingEvent] = []
         self.address_override: AddressChange | None = None
         self.decisions: list[Decision] = []
-        self.promised_days = 3
+        self.promised_by: datetime | None = None
+        self.writeback = ""
         self.seen = 0
 
     @workflow.signal(name="tracking")
@@ -83,7 +101,7 @@ class ShipmentWorkflow:
                            waybill_no=waybill.waybill_no if waybill else ""),
             **LOCAL,
         )
-        if status not in PARENT_CARES:
+        if status in QUIET:
             return
         parent = workflow.get_external_workflow_handle(inp.parent_workflow_id)
         await parent.signal("shipment_progress", ShipmentUpdate(
@@ -95,7 +113,7 @@ class ShipmentWorkflow:
     async def run(self, inp: ShipmentInput) -> ShipmentResult:
         s = inp.shipment
         wms_ref: DeliveryOrderRef | None = None
-        waybill: Waybill | None = None
+        booked: tuple[Waybill, Quote] | None = None
         try:
             await self._set(inp, ShipmentStatus.PENDING, None)
             address = self.address_override.address if self.address_override else inp.address
@@ -105,39 +123,52 @@ class ShipmentWorkflow:
                 task_queue=queues.WMS, **REMOTE,
             )
             await self._set(inp, ShipmentStatus.AT_WAREHOUSE, None)
-            waybill = await self._book_carrier(inp)
-            if waybill is None:
+            booked = await self._book_carrier(inp)
+            if booked is None:
                 await self._cancel_wms(ref)
                 await self._set(inp, ShipmentStatus.FAILED, None)
                 return self._result(inp, None, "every eligible carrier refused the parcel")
+            waybill, chosen = booked
             await workflow.execute_local_activity_method(
                 StoreActivities.consume_stock,
                 ConsumeRequest(order_id=s.order_id, warehouse=s.warehouse,
                                skus=[ln.sku for ln in s.lines]),
                 **LOCAL,
             )
+            self.promised_by = workflow.now() + timedelta(days=chosen.promised_days or chosen.transit_days)
             await self._set(inp, ShipmentStatus.WAYBILL_CREATED, waybill)
+            self.writeback = await workflow.execute_activity_method(
+                ChannelActivities.confirm_shipment,
+                ShipmentNotice(channel=inp.source_platform, external_id=inp.external_id or s.order_id,
+                               shipment_id=s.shipment_id, carrier=waybill.carrier,
+                               waybill_no=waybill.waybill_no, split=inp.split),
+                task_queue=queues.CHANNELS, **REMOTE)
             return await self._follow(inp, waybill)
         except asyncio.CancelledError:
-            if waybill is not None:
+            if booked is not None:
                 await workflow.execute_activity_method(
                     CarrierActivities.cancel_waybill,
-                    CancelWaybillRequest(carrier=waybill.carrier, shipment_id=s.shipment_id),
+                    CancelWaybillRequest(carrier=booked[0].carrier, shipment_id=s.shipment_id,
+                                         protocol=booked[1].protocol),
                     task_queue=queues.CARRIERS, **REMOTE)
             if wms_ref is not None:
                 await self._cancel_wms(wms_ref)
-            await self._set(inp, ShipmentStatus.CANCELLED, waybill)
+            await self._set(inp, ShipmentStatus.CANCELLED, booked[0] if booked else None)
             raise
 
     async def _cancel_wms(self, ref: DeliveryOrderRef) -> None:
         await workflow.execute_activity_method(
             WmsActivities.cancel_delivery_order, ref, task_queue=queues.WMS, **REMOTE)
 
-    async def _book_carrier(self, inp: ShipmentInput) -> Waybill | None:
+    async def _book_carrier(self, inp: ShipmentInput) -> tuple[Waybill, Quote] | None:
+        """Rate-shop, ask the carrier rules how to weigh cost against time, book the best;
+        a carrier that refuses, or stays down through its retries, is passed over. Every
+        quote and every refusal is kept in the decision."""
         s = inp.shipment
         quotes = await workflow.execute_local_activity_method(
             StoreActivities.quote_carriers,
-            QuoteRequest(shipment=s, destination_province=inp.address.province), **LOCAL)
+            QuoteRequest(shipment=s, destination_province=inp.address.province, booked_at=workflow.now()),
+            **LOCAL)
         facts = {"lane": inp.lane, "service": s.service, "province": inp.address.province,
                  "region": region_of(inp.address.province), "remote_area": is_remote(inp.address.province),
                  "weight_g": s.weight_g, "hazmat": s.service == "hazmat",
@@ -150,62 +181,67 @@ class ShipmentWorkflow:
                             facts=facts, step=f"carrier:{s.shipment_id}"),
             **LOCAL,
         )
-        refused: set[str] = set()
-        while (chosen := choose(quotes.quotes, decision.outcome, refused)) is not None:
+        refused: dict[str, str] = {}
+        booked: tuple[Waybill, Quote] | None = None
+        while booked is None and (chosen := choose(quotes.quotes, decision.outcome, set(refused))):
             address = self.address_override.address if self.address_override else inp.address
             try:
                 waybill = await workflow.execute_activity_method(
                     CarrierActivities.create_waybill,
-                    WaybillRequest(shipment=s, carrier=chosen.carrier, address=address),
-                    task_queue=queues.CARRIERS, **REMOTE)
-                decision.outcome["chosen"] = chosen.carrier
-                self.promised_days = chosen.transit_days
-                decision.outcome["refused"] = sorted(refused)
-                self.decisions.append(decision)
-                return waybill
+                    WaybillRequest(shipment=s, carrier=chosen.carrier, address=address,
+                                   protocol=chosen.protocol, level=chosen.level,
+                                   origin_province=quotes.origin_province),
+                    task_queue=queues.CARRIERS, **CARRIER_CALL)
+                booked = (waybill, chosen)
             except (ActivityError, ApplicationError) as err:
-                if business_failure(err, CARRIER_REJECTED) is not None:
-                    refused.add(chosen.carrier)
+                if (cause := business_failure(err, CARRIER_REJECTED)) is not None:
+                    refused[chosen.carrier] = cause.message
                     continue
-                raise
+                refused[chosen.carrier] = f"unavailable: {err.cause or err}"
+                # its answer may have been lost after it booked: release that booking
+                await workflow.execute_activity_method(
+                    CarrierActivities.cancel_waybill,
+                    CancelWaybillRequest(carrier=chosen.carrier, shipment_id=s.shipment_id,
+                                         protocol=chosen.protocol),
+                    task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_attempts=2))
+        if booked is not None:
+            decision.outcome.update(chosen=booked[1].carrier, level=booked[1].level,
+                                    fee=str(booked[1].fee), promised_days=booked[1].promised_days)
         decision.outcome["refused"] = sorted(refused)
+        decision.outcome["refusals"] = refused
         self.decisions.append(decision)
-        return None
+        return booked
 
     async def _follow(self, inp: ShipmentInput, waybill: Waybill) -> ShipmentResult:
-        self.seen = 0
-        patience = timedelta(days=self.promised_days + inp.transit_grace_days)
-        deadline = workflow.now() + patience
+        """Late: past the promise, and nothing heard for `transit_grace_days` since the
+        promise or the last event, whichever is later."""
+        assert self.promised_by is not None
+        grace = timedelta(days=inp.transit_grace_days)
+        quiet_since = self.promised_by
         while True:
-            remaining = (deadline - workflow.now()).total_seconds()
+            deadline = max(quiet_since, self.promised_by) + grace
             try:
-                await workflow.wait_condition(lambda: len(self.events) > self.seen,
-                                              timeout=timedelta(seconds=max(remaining, 1)))
+                await workflow.wait_condition(
+                    lambda: len(self.events) > self.seen,
+                    timeout=max(deadline - workflow.now(), timedelta(seconds=1)))
             except TimeoutError:
-                await self._set(inp, ShipmentStatus.LOST, waybill)
+                await self._set(inp, ShipmentStatus.LATE, waybill)
                 return self._result(inp, waybill, "no tracking progress past the promised time")
             while self.seen < len(self.events):  # signals may arrive while we record
                 event = self.events[self.seen]
                 self.seen += 1
-                new = self._status_for(event.op_code)
+                new = STATUS_OF.get(event.state)
                 if new and new != self.status:
                     await self._set(inp, new, waybill)
-                if new == ShipmentStatus.DELIVERED:
-                    return self._result(inp, waybill, "")
-            deadline = workflow.now() + patience
-
-    @staticmethod
-    def _status_for(op_code: str) -> ShipmentStatus | None:
-        if op_code in sf.OP_DELIVERED:
-            return ShipmentStatus.DELIVERED
-        if op_code in sf.OP_OUT_FOR_DELIVERY:
-            return ShipmentStatus.OUT_FOR_DELIVERY
-        if op_code in sf.OP_IN_TRANSIT or op_code in sf.OP_COLLECTED:
-            return ShipmentStatus.IN_TRANSIT
-        return None
+                if new in FINAL:
+                    return self._result(inp, waybill, "" if new == ShipmentStatus.DELIVERED
+                                        else f"carrier reports {event.state.value}: {event.remark}")
+            quiet_since = workflow.now()
 
     def _result(self, inp: ShipmentInput, waybill: Waybill | None, reason: str) -> ShipmentResult:
         return ShipmentResult(shipment_id=inp.shipment.shipment_id, status=self.status,
                               carrier=waybill.carrier if waybill else "",
                               waybill_no=waybill.waybill_no if waybill else "",
-                              decisions=self.decisions, reason=reason)
+                              decisions=self.decisions, reason=reason, promised_by=self.promised_by,
+                              channel_writeback=self.writeback)

@@ -69,11 +69,12 @@ async def ordo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> AsyncIterator[Ordo]:
-    temporal, ui, api, wms, car, pay = free_ports(6)
+    temporal, ui, api, wms, car, pay, chan = free_ports(7)
     env = {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": db_url,
            "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
            "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
            "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}",
+           "ORDO_CHANNELS_URL": f"http://127.0.0.1:{chan}",
            # the tests set stock behind the WMS simulator's back; a scheduled reconciliation
            # would rightly "correct" it at a quarter-hour boundary, mid-test
            "ORDO_INVENTORY_SCHEDULES": "false"}

@@ -15,11 +15,12 @@ from tests.harness import wait_until
 
 
 def stack_env(var: Path, **extra: str) -> dict[str, str]:
-    temporal, ui, api, wms, car, pay = free_ports(6)
+    temporal, ui, api, wms, car, pay, chan = free_ports(7)
     return {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": f"sqlite+aiosqlite:///{var}/o.db",
             "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
             "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
             "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}",
+            "ORDO_CHANNELS_URL": f"http://127.0.0.1:{chan}",
             "ORDO_INVENTORY_SCHEDULES": "false",  # the demo's own reconciliation is what is asserted
             **extra}
 

@@ -48,7 +48,7 @@ def test_the_base_file_and_the_shipped_files_pass() -> None:
     assert problems(BASE) == []
     results = check_directory(RULES)
     assert {r.rule_file.ruleset for r in results if r.rule_file} == {"priority", "split", "carriers",
-                                                                     "exceptions", "transfers"}
+                                                                     "exceptions", "transfers", "returns"}
     assert [str(p) for r in results for p in r.problems] == []
 
 

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from config import queues
 from config import search_attributes as sa
 from config.settings import PROJECT_ROOT, Settings
-from simulators import carriers, payments, wms
+from simulators import carriers, marketplaces, payments, wms
 from simulators.faults import Faults
 from store.db import make_engine
 from tests.harness import binary, prepare_database, serve_app
@@ -62,8 +62,10 @@ async def wf(tmp_path: Path, rules_dir: Path) -> AsyncIterator[WorkflowStack]:
             serve_app(carriers.create_app(Faults(0), push_url="", step_seconds=0)))
         pay_url = await stack.enter_async_context(
             serve_app(payments.create_app(Faults(0), notify_url="")))
+        chan_url = await stack.enter_async_context(serve_app(marketplaces.create_app(Faults(0))))
         settings = Settings(database_url=url, wms_url=wms_url, carriers_url=car_url,
-                            payments_url=pay_url, rules_dir=rules_dir, rules_reload_seconds=0)
+                            payments_url=pay_url, channels_url=chan_url, rules_dir=rules_dir,
+                            rules_reload_seconds=0)
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter,
             test_server_existing_path=binary("temporal-test-server"))
@@ -75,6 +77,7 @@ async def wf(tmp_path: Path, rules_dir: Path) -> AsyncIterator[WorkflowStack]:
         db = make_engine(url)
         try:
             yield WorkflowStack(client=env.client, env=env, db=db, settings=settings,
-                                urls={"wms": wms_url, "carriers": car_url, "payments": pay_url})
+                                urls={"wms": wms_url, "carriers": car_url, "payments": pay_url,
+                                      "channels": chan_url})
         finally:
             await db.dispose()

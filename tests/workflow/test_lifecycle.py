@@ -16,6 +16,7 @@ from config import queues
 from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState, TrackingEvent
 from domain.model import Catalogue, Order, StockLevel
 from domain.status import OrderStatus, ShipmentStatus
+from domain.wire import sf
 from store import tables as t
 from store.catalog import import_catalogue
 from store.inventory import stock_row
@@ -44,7 +45,8 @@ async def deliver_all(wf: WorkflowStack, handle: WorkflowHandle[OrderWorkflow, O
     for sid, waybill in _children(state):
         child = wf.client.get_workflow_handle(f"shipment-{sid}")
         for op in ("50", "30", "204", "80"):
-            await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op))
+            await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op,
+                                                           state=sf.state_of(op)))
 
 
 def _children(state: OrderState) -> list[tuple[str, str]]:
@@ -218,13 +220,15 @@ async def _escalated(handle: WorkflowHandle[OrderWorkflow, OrderState]) -> Order
     return state if state.escalated else None
 
 
-async def test_parcel_without_tracking_is_lost_and_goes_to_an_operator(wf: WorkflowStack) -> None:
+async def test_a_parcel_silent_past_its_promise_is_late_and_an_operator_contacts_the_customer(
+        wf: WorkflowStack) -> None:
     handle = await start(wf, make_order("lost-1", [("COKE-330-24", 1)]))
     await wait_until(lambda: status_is(handle, OrderStatus.SHIPPED), "the parcel to ship")
     await wf.env.sleep(timedelta(days=10))
-    state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "lost route")
-    assert state.exception_type == "shipment_lost"
-    assert state.shipments[0].status == ShipmentStatus.LOST
+    state = await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "late route")
+    assert state.exception_type == "shipment_late"
+    assert state.shipments[0].status == ShipmentStatus.LATE
+    assert "ask the customer" in state.exception_reason
 
 
 async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowStack) -> None:
@@ -247,7 +251,8 @@ async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowSta
     assert sid == f"{order.order_id}-p1-g2"  # ids may themselves contain "-g"
     child = wf.client.get_workflow_handle(f"shipment-{sid}")
     for op in ("50", "80"):
-        await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op))
+        await child.signal("tracking", TrackingEvent(waybill_no=waybill, op_code=op,
+                                                           state=sf.state_of(op)))
     assert (await handle.result()).status == OrderStatus.COMPLETED
 
 
