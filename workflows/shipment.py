@@ -198,13 +198,17 @@ class ShipmentWorkflow:
                     refused[chosen.carrier] = cause.message
                     continue
                 refused[chosen.carrier] = f"unavailable: {err.cause or err}"
-                # its answer may have been lost after it booked: release that booking
-                await workflow.execute_activity_method(
-                    CarrierActivities.cancel_waybill,
-                    CancelWaybillRequest(carrier=chosen.carrier, shipment_id=s.shipment_id,
-                                         protocol=chosen.protocol),
-                    task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=RetryPolicy(maximum_attempts=2))
+                # its answer may have been lost after it booked: release that booking if it
+                # answers now (a waybill never collected is not billed, so this is tidiness)
+                try:
+                    await workflow.execute_activity_method(
+                        CarrierActivities.cancel_waybill,
+                        CancelWaybillRequest(carrier=chosen.carrier, shipment_id=s.shipment_id,
+                                             protocol=chosen.protocol),
+                        task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=RetryPolicy(maximum_attempts=2))
+                except (ActivityError, ApplicationError):
+                    refused[chosen.carrier] += "; its possible booking could not be cancelled"
         if booked is not None:
             decision.outcome.update(chosen=booked[1].carrier, level=booked[1].level,
                                     fee=str(booked[1].fee), promised_days=booked[1].promised_days)

@@ -24,8 +24,12 @@ def load(name: str) -> dict:  # type: ignore[type-arg]
 
 def test_an_sf_route_push_becomes_one_event_per_route_in_ordos_states() -> None:
     events = sf.route_events(load("sf_route_push.json"))
-    assert [e.state for e in events] == [TrackingState.COLLECTED, TrackingState.IN_TRANSIT,
-                                        TrackingState.OUT_FOR_DELIVERY, TrackingState.DELIVERED]
+    assert [e.state for e in events] == [
+        TrackingState.COLLECTED,
+        TrackingState.IN_TRANSIT,
+        TrackingState.OUT_FOR_DELIVERY,
+        TrackingState.DELIVERED,
+    ]
     assert {(e.waybill_no, e.reference) for e in events} == {("SF1234567890123", "shopify-1001-p1")}
 
 
@@ -54,33 +58,55 @@ def test_problem_text_names_the_problem_or_waits() -> None:
 
 
 def test_shopify_and_taobao_hear_of_a_parcel_in_their_own_format() -> None:
-    notice = ShipmentNotice(channel="shopify", external_id="5550001", shipment_id="shopify-5550001-p1",
-                            carrier="sf", waybill_no="SF1", split=True)
+    notice = ShipmentNotice(
+        channel="shopify",
+        external_id="5550001",
+        shipment_id="shopify-5550001-p1",
+        carrier="sf",
+        waybill_no="SF1",
+        split=True,
+    )
     body = shopify_fulfillment(notice, 987)["fulfillment"]
     assert body["line_items_by_fulfillment_order"] == [{"fulfillment_order_id": 987}]
     assert body["tracking_info"]["company"] == "SF Express" and body["tracking_info"]["number"] == "SF1"
     params = taobao_offline_send(notice.model_copy(update={"channel": "tmall", "carrier": "zto"}))
-    assert params == {"method": "taobao.logistics.offline.send", "tid": "5550001", "out_sid": "SF1",
-                      "company_code": "ZTO", "is_split": "1"}
+    assert params == {
+        "method": "taobao.logistics.offline.send",
+        "tid": "5550001",
+        "out_sid": "SF1",
+        "company_code": "ZTO",
+        "is_split": "1",
+    }
     assert (target("tmall"), target("pos"), target("jd")) == ("taobao", None, None)
 
 
 def test_a_units_refund_carries_its_share_of_discount_and_tax() -> None:
     order = make_order("r1", [("COKE-330-24", 2), ("PHONE-X1", 1)], shipping="10.00")
-    order = order.model_copy(update={"discount": Decimal("100.00"), "tax": Decimal("50.00"),
-                                     "total": order.total - 100 + 50})
+    order = order.model_copy(
+        update={"discount": Decimal("100.00"), "tax": Decimal("50.00"), "total": order.total - 100 + 50}
+    )
     share = Decimal("59.00") / order.subtotal()
     assert parcel_value(order, {"COKE-330-24": 1}) == round(Decimal("59.00") - 100 * share + 50 * share, 2)
-    assert parcel_value(order, {"COKE-330-24": 1}, percent=50) == round((59 - 100 * share + 50 * share) / 2, 2)
+    assert parcel_value(order, {"COKE-330-24": 1}, percent=50) == round(
+        (59 - 100 * share + 50 * share) / 2, 2
+    )
     whole = {"COKE-330-24": 2, "PHONE-X1": 1}
     assert parcel_value(order, whole, include_shipping=True) == order.total
 
 
-@given(st.lists(st.tuples(st.sampled_from(["COKE-330-24", "PHONE-X1", "RICE-5KG", "TSHIRT-M"]),
-                          st.integers(1, 5)), min_size=1, max_size=4, unique_by=lambda t: t[0]),
-       st.integers(0, 3000), st.data())
-def test_refunds_of_the_parts_never_add_up_to_more_than_was_paid(lines: list[tuple[str, int]], discount: int,
-                                                                 data: st.DataObject) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["COKE-330-24", "PHONE-X1", "RICE-5KG", "TSHIRT-M"]), st.integers(1, 5)),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda t: t[0],
+    ),
+    st.integers(0, 3000),
+    st.data(),
+)
+def test_refunds_of_the_parts_never_add_up_to_more_than_was_paid(
+    lines: list[tuple[str, int]], discount: int, data: st.DataObject
+) -> None:
     order = make_order("h", lines, shipping="12.00")
     discount_d = min(Decimal(discount), order.subtotal())
     order = order.model_copy(update={"discount": discount_d, "total": order.total - discount_d})

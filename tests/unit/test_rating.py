@@ -18,10 +18,22 @@ MORNING = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: before e
 EVENING = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)  # 20:30 in Beijing
 
 
-def parcel(service: str = "standard", weight_g: int = 2000, volume_cm3: int = 0,
-           temperature: Temperature = Temperature.AMBIENT) -> Shipment:
-    return Shipment(shipment_id="o-p1", order_id="o", warehouse="SH-01", lines=[ParcelLine(sku="X", quantity=1)],
-                    weight_g=weight_g, volume_cm3=volume_cm3, service=service, temperature=temperature)
+def parcel(
+    service: str = "standard",
+    weight_g: int = 2000,
+    volume_cm3: int = 0,
+    temperature: Temperature = Temperature.AMBIENT,
+) -> Shipment:
+    return Shipment(
+        shipment_id="o-p1",
+        order_id="o",
+        warehouse="SH-01",
+        lines=[ParcelLine(sku="X", quantity=1)],
+        weight_g=weight_g,
+        volume_cm3=volume_cm3,
+        service=service,
+        temperature=temperature,
+    )
 
 
 def eligible(quotes: list, carrier: str, level: str = "standard") -> bool:  # type: ignore[type-arg]
@@ -40,9 +52,14 @@ def test_every_carrier_is_quoted_and_a_standard_parcel_also_for_the_express_prod
     quotes = rate_shop(CARRIERS, parcel(), "上海", "广东", MORNING)
     assert {q.carrier for q in quotes} == {"sf", "zto", "jd", "ems", "dhl"}
     assert {(q.carrier, q.level) for q in quotes if q.level == "express"} == {
-        ("sf", "express"), ("jd", "express"), ("ems", "express"), ("dhl", "express")}
+        ("sf", "express"),
+        ("jd", "express"),
+        ("ems", "express"),
+        ("dhl", "express"),
+    }
     assert not eligible(quotes, "dhl") and "no standard service" in next(
-        q.reason for q in quotes if q.carrier == "dhl" and q.level == "standard")
+        q.reason for q in quotes if q.carrier == "dhl" and q.level == "standard"
+    )
 
 
 def test_the_hard_constraints_rule_out_carriers_with_their_reason() -> None:
@@ -60,29 +77,41 @@ def test_the_hard_constraints_rule_out_carriers_with_their_reason() -> None:
 
 
 def test_a_bulky_light_parcel_is_priced_on_its_volume() -> None:
-    light, bulky = (rate_shop(CARRIERS, parcel(weight_g=2_000, volume_cm3=v), "上海", "广东", MORNING)
-                    for v in (0, 60_000))
+    light, bulky = (
+        rate_shop(CARRIERS, parcel(weight_g=2_000, volume_cm3=v), "上海", "广东", MORNING)
+        for v in (0, 60_000)
+    )
     sf_light = next(q for q in light if q.carrier == "sf" and q.level == "standard")
     sf_bulky = next(q for q in bulky if q.carrier == "sf" and q.level == "standard")
-    assert (sf_light.chargeable_kg, sf_bulky.chargeable_kg) == (Decimal(2), Decimal(10))  # 60000/6000 across zones
+    assert (sf_light.chargeable_kg, sf_bulky.chargeable_kg) == (
+        Decimal(2),
+        Decimal(10),
+    )  # 60000/6000 across zones
     assert sf_bulky.fee == sf_light.fee + 8 * Decimal(9)
 
 
 def test_a_parcel_booked_after_the_cut_off_is_promised_a_day_later() -> None:
-    before = {(q.carrier, q.level): q.promised_days for q in rate_shop(CARRIERS, parcel(), "上海", "广东", MORNING)}
-    after = {(q.carrier, q.level): q.promised_days for q in rate_shop(CARRIERS, parcel(), "上海", "广东", EVENING)}
+    before = {
+        (q.carrier, q.level): q.promised_days for q in rate_shop(CARRIERS, parcel(), "上海", "广东", MORNING)
+    }
+    after = {
+        (q.carrier, q.level): q.promised_days for q in rate_shop(CARRIERS, parcel(), "上海", "广东", EVENING)
+    }
     assert after[("zto", "standard")] == before[("zto", "standard")] + 1  # ZTO closes at 17:00
     assert after[("jd", "standard")] == before[("jd", "standard")]  # JD collects until 22:00
 
 
-@pytest.mark.parametrize(("lane_outcome", "expected"), [
-    # Shanghai -> Guangdong, 2 kg: ZTO 14 yuan in 3 days, JD 25 in 2, DHL express 48 in 1
-    ({"strategy": "balanced", "day_value": 1}, ("zto", "standard")),  # economy lane: cost decides
-    ({"strategy": "balanced", "day_value": 5}, ("zto", "standard")),
-    ({"strategy": "balanced", "day_value": 15}, ("jd", "standard")),  # a day saved is worth 11 yuan more
-    ({"strategy": "balanced", "day_value": 60}, ("dhl", "express")),  # express lane: time outweighs cost
-    ({"strategy": "cheapest"}, ("zto", "standard")),
-])
+@pytest.mark.parametrize(
+    ("lane_outcome", "expected"),
+    [
+        # Shanghai -> Guangdong, 2 kg: ZTO 14 yuan in 3 days, JD 25 in 2, DHL express 48 in 1
+        ({"strategy": "balanced", "day_value": 1}, ("zto", "standard")),  # economy lane: cost decides
+        ({"strategy": "balanced", "day_value": 5}, ("zto", "standard")),
+        ({"strategy": "balanced", "day_value": 15}, ("jd", "standard")),  # a day saved is worth 11 yuan more
+        ({"strategy": "balanced", "day_value": 60}, ("dhl", "express")),  # express lane: time outweighs cost
+        ({"strategy": "cheapest"}, ("zto", "standard")),
+    ],
+)
 def test_the_lane_balances_cost_against_the_promise(lane_outcome: dict, expected: tuple[str, str]) -> None:  # type: ignore[type-arg]
     quotes = rate_shop(CARRIERS, parcel(weight_g=2_000), "上海", "广东", MORNING)
     chosen = choose(quotes, lane_outcome, set())

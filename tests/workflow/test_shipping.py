@@ -1,0 +1,207 @@
+"""Carriers on the time-skipping server: rate shopping under each constraint, a carrier that
+stays down, tracking to delivered with the waybill written back to the channel, and the
+parcels that fail in the carrier's hands (late, lost, damaged, undeliverable)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowHandle
+
+from domain.messages import AddressChange, Decision, OperatorNote, OrderState, TrackingEvent
+from domain.status import OrderStatus, ShipmentStatus
+from domain.tracking import TrackingState
+from tests.factories import make_order
+from tests.harness import wait_until
+from tests.workflow.conftest import WorkflowStack
+from tests.workflow.test_lifecycle import deliver_all, start, status_is, update
+from workflows.order import OrderWorkflow
+
+NOODLES = {"NOODLE-5PK": Decimal("16.90"), "SOY-SAUCE-1L": Decimal("19.80")}
+
+
+async def parcels(
+    handle: WorkflowHandle[OrderWorkflow, OrderState], n: int, besides: str = ""
+) -> list[tuple[str, str]]:
+    """(shipment id, waybill) of the order's travelling parcels (other than `besides`), once there are n."""
+
+    async def booked() -> list[tuple[str, str]] | None:
+        state = await handle.query(OrderWorkflow.status)
+        found = [
+            (s.shipment_id, s.waybill_no)
+            for s in state.shipments
+            if s.waybill_no
+            and s.shipment_id != besides
+            and s.status
+            not in (
+                ShipmentStatus.LOST,
+                ShipmentStatus.LATE,
+                ShipmentStatus.DAMAGED,
+                ShipmentStatus.UNDELIVERABLE,
+                ShipmentStatus.DELIVERED,
+            )
+        ]
+        return found if len(found) >= n else None
+
+    return await wait_until(booked, f"{n} parcel(s) with a waybill")
+
+
+async def push(wf: WorkflowStack, shipment_id: str, waybill: str, *states: TrackingState) -> None:
+    child = wf.client.get_workflow_handle(f"shipment-{shipment_id}")
+    for state in states:
+        await child.signal(
+            "tracking",
+            TrackingEvent(
+                waybill_no=waybill, op_code=state.value, state=state, remark=f"test: {state.value}"
+            ),
+        )
+
+
+def carrier_decisions(state: OrderState) -> list[Decision]:
+    return [d for d in state.decisions if d.ruleset == "carriers"]
+
+
+def best_by_the_rules(decision: Decision) -> tuple[str, str]:
+    """What the lane's balance says should win among the quotes the decision recorded."""
+    outcome, day = decision.outcome, Decimal(str(decision.outcome.get("day_value", 5)))
+    banned = set(outcome.get("exclude_carriers", []))
+    quotes = [q for q in decision.facts["quotes"] if q["eligible"] and q["carrier"] not in banned]
+    key: Any = {
+        "fastest": lambda q: (q["promised_days"], Decimal(q["fee"])),
+        "cheapest": lambda q: (Decimal(q["fee"]), q["promised_days"]),
+    }.get(outcome["strategy"], lambda q: (Decimal(q["fee"]) + day * q["promised_days"], q["promised_days"]))
+    best = min(quotes, key=lambda q: (key(q), q["carrier"], q["level"]))
+    return best["carrier"], best["level"]
+
+
+async def test_rate_shopping_keeps_every_constraint_and_records_every_quote(wf: WorkflowStack) -> None:
+    order = make_order("rate-1", [("COKE-330-24", 1), ("DUMPLING-1KG", 1), ("POWERBANK-20K", 1)], tier="gold")
+    handle = await start(wf, order)
+    await deliver_all(wf, handle, expected_parcels=3)
+    state = await handle.result()
+    assert state.status == OrderStatus.COMPLETED
+    by_service = {d.facts["service"]: d for d in carrier_decisions(state)}
+    assert set(by_service) == {"standard", "cold_chain", "hazmat"}
+    for service, d in by_service.items():
+        assert {q["carrier"] for q in d.facts["quotes"]} == {"sf", "zto", "jd", "ems", "dhl"}, service
+        assert (d.outcome["chosen"], d.outcome["level"]) == best_by_the_rules(d), service
+        assert d.outcome["day_value"] == 60  # a gold member rides the express lane: time first
+    assert by_service["cold_chain"].outcome["chosen"] in ("sf", "jd")  # the only cold-chain carriers
+    assert by_service["hazmat"].outcome["chosen"] == "ems"  # the only one that takes dangerous goods
+    reasons = {q["carrier"]: q["reason"] for q in by_service["hazmat"].facts["quotes"]}
+    assert reasons["sf"] == "does not accept hazmat"
+    assert {q["level"] for q in by_service["standard"].facts["quotes"]} == {"standard", "express"}
+
+
+async def test_a_carrier_that_stays_down_is_passed_over_for_the_next_best(wf: WorkflowStack) -> None:
+    async with httpx.AsyncClient() as http:
+        await http.put(f"{wf.urls['carriers']}/admin/down", json=["zto"])
+    handle = await start(wf, make_order("down-1", [("COKE-330-24", 1)]))  # ZTO is the cheapest here
+    [(sid, waybill)] = await parcels(handle, 1)
+    await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.DELIVERED)
+    state = await handle.result()
+    [decision] = carrier_decisions(state)
+    assert decision.outcome["refused"] == ["zto"] and "unavailable" in decision.outcome["refusals"]["zto"]
+    assert decision.outcome["chosen"] != "zto" and state.shipments[0].carrier == decision.outcome["chosen"]
+
+
+async def test_tracking_moves_the_order_to_delivered_and_the_waybill_reaches_shopify(
+    wf: WorkflowStack,
+) -> None:
+    handle = await start(wf, make_order("track-1", [("COKE-330-24", 1)]))
+    [(sid, waybill)] = await parcels(handle, 1)
+    for state, order_status in (
+        (TrackingState.COLLECTED, OrderStatus.IN_TRANSIT),
+        (TrackingState.OUT_FOR_DELIVERY, OrderStatus.OUT_FOR_DELIVERY),
+    ):
+        await push(wf, sid, waybill, state)
+        await wait_until(lambda s=order_status: status_is(handle, s), f"order {order_status}")  # type: ignore[misc]
+    await push(wf, sid, waybill, TrackingState.DELIVERED)
+    final = await handle.result()
+    assert final.status == OrderStatus.COMPLETED
+    assert [
+        t.status
+        for t in final.transitions
+        if t.status
+        in (OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED)
+    ] == [OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED]
+    async with httpx.AsyncClient() as http:
+        received = (await http.get(f"{wf.urls['channels']}/admin/received")).json()["received"]
+    [fulfillment] = [r["body"] for r in received if r["body"]["tracking_info"]["number"] == waybill]
+    assert fulfillment["notify_customer"] is True
+
+
+async def test_a_lost_parcel_is_sent_again_and_lost_twice_its_goods_are_refunded(wf: WorkflowStack) -> None:
+    order = make_order("lost-2", [("COKE-330-24", 1)], tier="regular")
+    handle = await start(wf, order)
+    [(sid, waybill)] = await parcels(handle, 1)
+    await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.LOST)
+    [(again, waybill2)] = await parcels(handle, 1, besides=sid)
+    assert again == f"{sid}-g2"  # sent again by the rules, no operator
+    assert (await handle.query(OrderWorkflow.status)).exception_type == "shipment_lost"
+    await push(wf, again, waybill2, TrackingState.COLLECTED, TrackingState.LOST)
+    state = await handle.result()
+    assert state.status == OrderStatus.COMPLETED
+    [refund] = state.refunds
+    assert refund.amount == Decimal("59.00") and refund.refund_no == f"{order.order_id}-{again}"
+    async with httpx.AsyncClient() as http:
+        ledger = (await http.get(f"{wf.urls['payments']}/admin/ledger")).json()
+    assert [r["send_back_fee"] for r in ledger["refunds"].values()] == ["59.00"]  # shipping is not refunded
+    assert any(d.fired == ["lost-twice-refund"] for d in state.decisions)
+
+
+async def test_a_damaged_cheap_parcel_is_refunded_not_resent(wf: WorkflowStack) -> None:
+    handle = await start(wf, make_order("dmg-1", [("NOODLE-5PK", 2)], unit_prices=NOODLES))
+    [(sid, waybill)] = await parcels(handle, 1)
+    await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.DAMAGED)
+    state = await handle.result()
+    assert [s.status for s in state.shipments] == [ShipmentStatus.DAMAGED]  # no second parcel
+    assert [r.amount for r in state.refunds] == [Decimal("33.80")]
+
+
+async def test_an_undeliverable_parcel_waits_for_a_new_address_then_goes_again(wf: WorkflowStack) -> None:
+    order = make_order("nobody-1", [("COKE-330-24", 1)])
+    handle = await start(wf, order)
+    [(sid, waybill)] = await parcels(handle, 1)
+    assert "cannot change the address" in str(await _refusal(handle, order))  # on its way
+    await push(
+        wf, sid, waybill, TrackingState.COLLECTED, TrackingState.OUT_FOR_DELIVERY, TrackingState.UNDELIVERABLE
+    )
+    state = await wait_until(
+        lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "a call to the customer"
+    )
+    assert state.exception_type == "shipment_undeliverable"
+    fixed = order.shipping_address.model_copy(update={"street": "张江路99号 前台代收"})
+    await update(handle, "change_address", AddressChange(address=fixed))
+    await update(handle, "release", OperatorNote(reason="customer gave the office address"))
+    [(again, waybill2)] = await parcels(handle, 1, besides=sid)
+    assert again == f"{sid}-g2"
+    async with httpx.AsyncClient() as http:
+        booked = (await http.get(f"{wf.urls['carriers']}/admin/waybills")).json()["waybills"]
+    assert next(b for b in booked.values() if b["orderId"] == again)["waybill"] == waybill2
+    await push(wf, again, waybill2, TrackingState.DELIVERED)
+    assert (await handle.result()).status == OrderStatus.COMPLETED
+
+
+async def _refusal(handle: WorkflowHandle[OrderWorkflow, OrderState], order: Any) -> Exception | None:
+    try:
+        await update(handle, "change_address", AddressChange(address=order.shipping_address))
+    except Exception as exc:  # the validator's refusal
+        return getattr(exc, "cause", exc)
+    return None
+
+
+async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf: WorkflowStack) -> None:
+    handle = await start(wf, make_order("late-gold", [("COKE-330-24", 1)], tier="gold"))
+    [(sid, waybill)] = await parcels(handle, 1)
+    await push(wf, sid, waybill, TrackingState.COLLECTED)
+    await wf.env.sleep(timedelta(days=8))
+    [(again, waybill2)] = await parcels(handle, 1, besides=sid)
+    assert again == f"{sid}-g2"
+    state = await handle.query(OrderWorkflow.status)
+    assert state.shipments[0].status == ShipmentStatus.LATE and not state.held
+    await push(wf, again, waybill2, TrackingState.DELIVERED)
+    assert (await handle.result()).status == OrderStatus.COMPLETED
