@@ -231,6 +231,7 @@ class ShipmentRecord(BaseModel):
     status: ShipmentStatus
     carrier: str = ""
     waybill_no: str = ""
+    at: datetime | None = None  # the workflow's time of the change (a return's window counts from delivery)
 
 
 class PersistOrder(BaseModel):

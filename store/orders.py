@@ -65,12 +65,14 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
     values = {"order_id": rec.order_id, "warehouse": s.warehouse, "service": s.service,
               "weight_g": s.weight_g, "lines": [ln.model_dump() for ln in s.lines],
               "status": rec.status.value, "carrier": rec.carrier, "waybill_no": rec.waybill_no}
+    at = rec.at or func.now()
     async with engine.begin() as conn:
         changed = await conn.execute(
             update(t.shipments).where(t.shipments.c.shipment_id == s.shipment_id)
-            .values(**values, updated_at=func.now()))
+            .values(**values, updated_at=at))
         if changed.rowcount == 0:
-            await conn.execute(t.shipments.insert().values(shipment_id=s.shipment_id, **values))
+            await conn.execute(
+                t.shipments.insert().values(shipment_id=s.shipment_id, updated_at=at, **values))
 
 
 async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: str) -> str:

@@ -3,6 +3,7 @@ the ReturnWorkflow's state so the API can answer without asking Temporal."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -104,7 +105,7 @@ async def for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
 
 async def delivered_units(
     engine: AsyncEngine, order_id: str
-) -> tuple[dict[str, int], dict[str, dict[str, str]], Any]:
+) -> tuple[dict[str, int], dict[str, dict[str, str]], datetime | None]:
     """(units delivered per SKU, {SKU: {warehouse, carrier}} of the parcel that brought it,
     when the last parcel was delivered)."""
     async with engine.connect() as conn:
@@ -122,7 +123,8 @@ async def delivered_units(
         for ln in r.lines:
             units[ln["sku"]] = units.get(ln["sku"], 0) + int(ln["quantity"])
             source.setdefault(ln["sku"], {"warehouse": r.warehouse, "carrier": r.carrier})
-        last = r.updated_at if last is None or r.updated_at > last else last
+        at = r.updated_at if r.updated_at.tzinfo else r.updated_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+        last = at if last is None or at > last else last
     return units, source, last
 
 

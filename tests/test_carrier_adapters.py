@@ -162,7 +162,7 @@ async def test_a_forged_push_is_refused() -> None:
         return JSONResponse({})
 
     async with serve_app(receiver) as url, httpx.AsyncClient() as http:
-        sf_body = {"Body": {"WaybillRoute": []}}
+        sf_body: dict[str, Any] = {"Body": {"WaybillRoute": []}}
         assert (await http.post(f"{url}/push", json=sf_body)).status_code == 401
         assert (
             await http.post(

@@ -98,7 +98,7 @@ class ShipmentWorkflow:
             StoreActivities.record_shipment,
             ShipmentRecord(order_id=inp.shipment.order_id, shipment=inp.shipment, status=status,
                            carrier=waybill.carrier if waybill else "",
-                           waybill_no=waybill.waybill_no if waybill else ""),
+                           waybill_no=waybill.waybill_no if waybill else "", at=workflow.now()),
             **LOCAL,
         )
         if status in QUIET:
