@@ -535,3 +535,51 @@ async def test_a_transfer_over_the_api_is_in_transit_until_the_wms_confirms_it(o
         assert after["CD-01"]["on_hand"] == before["CD-01"]["on_hand"] + 7
         listed = (await http.get(f"{ordo.api}/v1/inventory/transfers")).json()["transfers"]
         assert [tr["status"] for tr in listed if tr["transfer_id"] == transfer_id] == ["received"]
+
+
+async def test_an_order_delivered_through_real_pushes_is_returned_and_refunded_once(ordo: Ordo) -> None:
+    """Order -> carrier pushes through /v1/carriers/{carrier}/events -> delivered -> a return
+    over the API -> label -> the WMS's signed returnorder.confirm -> restock -> refund."""
+    tag = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"ret-{tag}", [("COKE-330-24", 2)]))
+        order_id = r.json()["order_id"]
+        body = await wait_until(functools.partial(settled, ordo, order_id), "the order to settle", within=120)
+        assert body["status"] == "completed", body
+        statuses = [t["status"] for t in body["workflow"]["transitions"]]
+        assert statuses.index("in_transit") < statuses.index("out_for_delivery") < statuses.index("delivered")
+        [parcel] = body["workflow"]["shipments"]
+        sent = (await http.get(f"{ordo.env['ORDO_CHANNELS_URL']}/admin/received")).json()["received"]
+        assert [x["body"]["tracking_info"]["number"] for x in sent if x["channel"] == "shopify"].count(
+            parcel["waybill_no"]) == 1
+
+        ask = {"request_id": f"rr-{tag}",
+               "lines": [{"sku": "COKE-330-24", "quantity": 1, "reason": "changed_mind"}]}
+        first = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json=ask)
+        again = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json=ask)
+        assert (first.status_code, again.status_code) == (202, 200), first.text
+        rma = first.json()["rma"]
+        assert again.json()["rma"] == rma
+        too_many = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json={
+            "lines": [{"sku": "COKE-330-24", "quantity": 2, "reason": "defective"}]})
+        assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "lines[0].quantity"
+        assert too_many.json()["dead_letter_id"]
+        bad = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json={
+            "lines": [{"sku": "COKE-330-24", "quantity": 1, "reason": "bored"}]})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "lines[0].reason"
+
+        async def refunded() -> dict[str, Any] | None:
+            state = (await http.get(f"{ordo.api}/v1/returns/{rma}")).json().get("state") or {}
+            return state if state.get("status") == "refunded" else None
+
+        state = await wait_until(refunded, "the return to be received and refunded", within=90)
+        assert state["label_waybill"] and state["refund"]["amount"] == "59.00"
+        assert state["lines"][0]["grade"] == "restock"
+        ledger = (await http.get(f"{ordo.env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+        assert [k for k, v in ledger["refunds"].items() if v["out_trade_no"] == order_id] == [rma]
+        listed = (await http.get(f"{ordo.api}/v1/orders/{order_id}/returns")).json()["returns"]
+        assert [x["rma"] for x in listed] == [rma]
+    async with ordo.db.connect() as conn:
+        booked = (await conn.execute(select(func.count()).select_from(t.stock_movements).where(
+            t.stock_movements.c.reference == f"wms:{rma}:COKE-330-24"))).scalar_one()
+    assert booked == 1  # restocked once, though the WMS may have sent its confirmation again
