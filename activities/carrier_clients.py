@@ -61,13 +61,15 @@ class CarrierClient(Protocol):
     async def cancel(self, carrier: str, shipment_id: str) -> None: ...
 
 
-class SfClient:
+class _Http:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http, self.settings = http, settings
+
+
+class SfClient(_Http):
     """SF open platform: form envelope with msgData and msgDigest."""
 
     EXPRESS_TYPE = {"standard": 2, "express": 1, "cold_chain": 201, "freight": 154}
-
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self.http, self.settings = http, settings
 
     async def _call(self, carrier: str, service_code: str, data: dict[str, Any]) -> dict[str, Any]:
         msg = json.dumps(data, ensure_ascii=False)
@@ -145,10 +147,7 @@ class SfClient:
             raise business_failure(CARRIER_REJECTED, f"{carrier}: {result.get('errorMsg')}")
 
 
-class ZtoClient:
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self.http, self.settings = http, settings
-
+class ZtoClient(_Http):
     async def _call(self, carrier: str, method: str, data: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(data, ensure_ascii=False)
         resp = await self.http.post(
@@ -208,10 +207,7 @@ class ZtoClient:
             raise business_failure(CARRIER_REJECTED, f"{carrier}: {answer.get('message')}")
 
 
-class JdlClient:
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self.http, self.settings = http, settings
-
+class JdlClient(_Http):
     async def _call(self, carrier: str, method: str, data: dict[str, Any]) -> dict[str, Any]:
         params = {
             "method": method,
@@ -271,10 +267,7 @@ class JdlClient:
             raise business_failure(CARRIER_REJECTED, f"{carrier}: {answer.get('resultInfo')}")
 
 
-class DhlClient:
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self.http, self.settings = http, settings
-
+class DhlClient(_Http):
     async def create(self, req: WaybillRequest) -> Waybill:
         s = req.shipment
         sender, receiver = parties(req)

@@ -64,12 +64,14 @@ def router(settings: Settings) -> APIRouter:
         except ValueError as exc:
             return problem(422, str(exc))
         client = await request.app.state.temporal.client()
+        unknown = []
         for e in events:
             shipment_id = e.reference or await order_store.shipment_for_waybill(
                 request.app.state.db, carrier, e.waybill_no
             )
-            if not shipment_id:
+            if not shipment_id:  # not recorded yet (the booking's answer is still on its way)
                 log.warning("tracking.unknown_waybill", carrier=carrier, waybill_no=e.waybill_no)
+                unknown.append(e.waybill_no)
                 continue
             event = TrackingEvent(waybill_no=e.waybill_no, op_code=e.code, state=e.state, remark=e.remark)
             try:
@@ -78,6 +80,8 @@ def router(settings: Settings) -> APIRouter:
                 if exc.status != RPCStatusCode.NOT_FOUND:
                     raise
                 log.warning("tracking.unknown_shipment", carrier=carrier, shipment_id=shipment_id)
+        if unknown:  # not acknowledged: the carrier sends it again, as it does until answered
+            return problem(503, f"unknown waybill(s) {', '.join(unknown)}; send again later")
         return JSONResponse(ack)
 
     return r

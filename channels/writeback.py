@@ -5,8 +5,8 @@
   carrier by the company name it knows).
 - Taobao/Tmall: `taobao.logistics.offline.send` with `tid`, `out_sid` (the waybill) and
   `company_code`; a parcel of a split order sends `is_split=1`.
-- JD, POS, ERP and text orders: the marketplace or till is not told (JD fulfils JD orders
-  itself in this deployment; the others have no one to tell) - `None`.
+- POS, ERP and text orders have no one to tell; JD's `jingdong.pop.order.shipment` is not
+  written yet - `None` for all of them.
 """
 
 from __future__ import annotations

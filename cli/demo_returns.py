@@ -54,8 +54,10 @@ class ReturnsDemo:
                     returnable = {
                         r[0]
                         for r in await conn.execute(
-                            select(t.products.c.sku).where(
-                                t.products.c.returnable, t.products.c.hazmat.is_(False)
+                            select(t.products.c.sku).where(  # everyday goods: a phone would wait for a review
+                                t.products.c.returnable,
+                                t.products.c.hazmat.is_(False),
+                                t.products.c.unit_price < 1000,
                             )
                         )
                     }

@@ -182,7 +182,7 @@ def create_app(
                     )
                 rec["route"].append(sf_code)
                 req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
-                for _ in range(20):  # like the carriers, push until acknowledged
+                for attempt in range(60):  # like the carriers, push until acknowledged
                     with contextlib.suppress(httpx.HTTPError, ValueError):
                         r = await client.post(**req)
                         if (
@@ -191,7 +191,7 @@ def create_app(
                             and r.json().get("result", True)
                         ):
                             break
-                    await asyncio.sleep(max(step, 0.2))
+                    await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
                 if action == "PROBLEM":
                     return
 

@@ -44,6 +44,9 @@ def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
     assert summary["stock"] == {"corrected": 1, "alerts": 1, "audit_drift": 0, "transfers_received": 1,
                                 "ledger_movements": summary["stock"]["ledger_movements"]}
     assert "reconciliation: COKE-330-24@GZ-01" in run.stdout and "corrected -8" in run.stdout
+    # Three customers asked for returns once their orders were delivered: each ended as the
+    # returns rules say (a change of mind refunded, a size swap exchanged, a used item refused).
+    assert summary["returns"] == {"refunded": 1, "exchanged": 1, "rejected": 1, "as_expected": True}
     again = ordo_up(env, "--demo-orders", "3", "--until-done", "--tracking-step", "0.1")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resuming" in again.stdout
