@@ -58,7 +58,7 @@ def up(
 @app.command()
 def bench(
     orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
-    section: str = typer.Option("all", help="all, orders, rules, intake or sourcing"),
+    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing or carriers"),
     intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
 ) -> None:
     """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
@@ -66,13 +66,15 @@ def bench(
     import json
 
     from cli.bench import run_bench
+    from cli.bench_carriers import run_carriers_bench
     from cli.bench_intake import run_intake_bench
     from cli.bench_rules import run_rules_bench
     from cli.bench_sourcing import run_sourcing_bench
     from cli.processes import StartupError
 
-    if section not in ("all", "orders", "rules", "intake", "sourcing"):
-        err.print(f"--section must be all, orders, rules, intake or sourcing, not '{section}'", style="red")
+    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers"):
+        err.print(f"--section must be all, orders, rules, intake, sourcing or carriers, not '{section}'",
+                  style="red")
         raise typer.Exit(2)
     out_dir = get_settings().var_dir / "bench"
     results: dict[str, object] = {}
@@ -81,6 +83,8 @@ def bench(
             results["rules"] = run_rules_bench(out_dir, console)
         if section in ("all", "sourcing"):
             results["sourcing"] = run_sourcing_bench(out_dir, console)
+        if section in ("all", "carriers"):
+            results["carriers"] = run_carriers_bench(out_dir, console)
         if section in ("all", "intake"):
             results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
         if section in ("all", "orders"):
