@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import WorkflowHandle
 
 from config import queues
+from domain.messages import OrderState
 from domain.model import Order, workflow_id_for
 from domain.returns import Inspection, ReturnApproval, ReturnReceipt, ReturnRequest, ReturnState, ReturnStatus
 from domain.status import OrderStatus
@@ -131,8 +132,8 @@ async def test_an_exchange_starts_a_linked_replacement_that_is_not_charged(wf: W
     state = await handle.result()
     assert state.status == ReturnStatus.EXCHANGED and state.refund is None
     assert state.replacement_order_id == f"{order.order_id}-x{waiting.rma.rsplit('-', 1)[1]}"
-    replacement = wf.client.get_workflow_handle_for(
-        OrderWorkflow.run, workflow_id_for(state.replacement_order_id)
+    replacement: WorkflowHandle[OrderWorkflow, OrderState] = wf.client.get_workflow_handle(
+        workflow_id_for(state.replacement_order_id), result_type=OrderState
     )
     await deliver_all(wf, replacement, expected_parcels=1)
     done = await replacement.result()
