@@ -83,7 +83,6 @@ class ReturnCase(BaseModel):
     request: ReturnRequest
     delivered_at: datetime
     warehouse_of: dict[str, str]  # SKU -> the warehouse that shipped it, where it goes back
-    carrier_of: dict[str, str]  # SKU -> the carrier that delivered it
     product_facts: dict[str, dict[str, Any]]  # SKU -> {returnable, hazmat, weight_g, volume_cm3}
     whole_order: bool
     warehouse_province: dict[str, str]

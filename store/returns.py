@@ -149,7 +149,6 @@ async def case_for(engine: AsyncEngine, rma: str, order_id: str, req: ReturnRequ
         request=req,
         delivered_at=delivered_at,
         warehouse_of={s: v["warehouse"] for s, v in source.items()},
-        carrier_of={s: v["carrier"] for s, v in source.items()},
         product_facts={
             s: {
                 "returnable": p.returnable,
