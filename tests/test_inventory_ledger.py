@@ -305,10 +305,10 @@ async def test_a_purchase_receipt_confirmed_by_the_wms_is_booked_once_over_the_a
             again = await http.post("/v1/wms/qimen", params=signed("entryorder.confirm"), content=body)
             guessed = signed("entryorder.confirm", "guess")
             forged = await http.post("/v1/wms/qimen", params=guessed, content=body)
-            other = await http.post("/v1/wms/qimen", params=signed("returnorder.confirm"), content=body)
+            other = await http.post("/v1/wms/qimen", params=signed("deliveryorder.confirm"), content=body)
         assert first.status_code == again.status_code == 200 and "<flag>success</flag>" in again.text
         assert forged.status_code == 401 and "invalid signature" in forged.text
-        assert other.status_code == 400 and "stockchange.report or entryorder.confirm" in other.text
+        assert other.status_code == 400 and "entryorder.confirm or returnorder.confirm" in other.text
         assert await inventory.stock_row(engine, "RICE-5KG", "GZ-01") == (rice[0] + 28, rice[1])
         assert await inventory.stock_row(engine, "NOODLE-5PK", "GZ-01") == (noodle[0] + 10, noodle[1])
         assert (await ledger.audit(engine))[1] == []

@@ -81,7 +81,7 @@ async def test_children_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> No
         await wait_until(lambda: _bound(api_port), "the API to listen", within=90, interval=0.25)
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
         pids = [int(p) for p in children.stdout.split()]
-        assert len(pids) == 10  # Temporal, 3 simulators, API, dispatcher, 4 workers
+        assert len(pids) == 12  # Temporal, 4 simulators, API, dispatcher, 5 workers
     finally:
         proc.kill()  # SIGKILL: no chance to clean up by itself
         proc.wait()
