@@ -1,5 +1,5 @@
 """End-to-end: `ordo up --demo-orders 0` as a real process (dev server from the wheel,
-simulators, API, four workers), on SQLite and, when ORDO_TEST_PG_URL is set, PostgreSQL."""
+four simulators, API, five workers), on SQLite and, when ORDO_TEST_PG_URL is set, PostgreSQL."""
 
 from __future__ import annotations
 
