@@ -21,7 +21,7 @@ from activities.errors import CARRIER_REJECTED, business_failure
 from config.settings import Settings
 from domain.messages import Waybill, WaybillRequest
 from domain.model import Address
-from domain.wire import jdl, sf, zto
+from domain.wire import dhl, jdl, sf, zto
 
 WAREHOUSE_CONTACT = ("Ordo warehouse", "4000000000")
 
@@ -291,7 +291,7 @@ class DhlClient(_Http):
             json={
                 "plannedShippingDateAndTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S GMT+00:00"),
                 "pickup": {"isRequested": False},
-                "productCode": "N",
+                "productCode": dhl.PRODUCT.get(req.level, "N"),
                 "customerReferences": [{"value": booking_id(req), "typeCode": "CU"}],
                 "customerDetails": {"shipperDetails": party(sender), "receiverDetails": party(receiver)},
                 "content": {

@@ -44,6 +44,17 @@ class ReturnsDemo:
         fewer when every demo order has settled and no more qualify (a small demo)."""
         engine = make_engine(self.settings.effective_database_url, readonly=True)
         try:
+            async with engine.connect() as conn:
+                returnable = {  # everyday goods: a phone would wait for an operator's review
+                    r[0]
+                    for r in await conn.execute(
+                        select(t.products.c.sku).where(
+                            t.products.c.returnable,
+                            t.products.c.hazmat.is_(False),
+                            t.products.c.unit_price < 1000,
+                        )
+                    )
+                }
             while True:
                 async with engine.connect() as conn:
                     everything = (
@@ -53,25 +64,8 @@ class ReturnsDemo:
                             )
                         )
                     ).all()
-                    rows = [(oid, payload) for oid, payload, status in everything if status == "completed"]
-                    settled = len(everything) == len(order_ids) and all(
-                        s in SETTLED for _, _, s in everything
-                    )
-                    returnable = {
-                        r[0]
-                        for r in await conn.execute(
-                            select(t.products.c.sku).where(  # everyday goods: a phone would wait for a review
-                                t.products.c.returnable,
-                                t.products.c.hazmat.is_(False),
-                                t.products.c.unit_price < 1000,
-                            )
-                        )
-                    }
-                by_id = {
-                    oid: payload
-                    for oid, payload in rows
-                    if not payload.get("external_id", "").endswith("-bo")
-                }
+                by_id = {oid: payload for oid, payload, status in everything if status == "completed"}
+                settled = len(everything) == len(order_ids) and all(s in SETTLED for _, _, s in everything)
                 picks = [
                     (oid, ln["sku"])
                     for oid in order_ids

@@ -43,7 +43,3 @@ class ShipmentStatus(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
 
-
-# A parcel that ended in one of these goes to the exception rules as `shipment_<status>`.
-SHIPMENT_PROBLEMS = frozenset({ShipmentStatus.LATE, ShipmentStatus.LOST, ShipmentStatus.DAMAGED,
-                               ShipmentStatus.UNDELIVERABLE})

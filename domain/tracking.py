@@ -22,10 +22,6 @@ class TrackingState(StrEnum):
     INFO = "info"  # an event that changes nothing (rerouted, a note)
 
 
-PROBLEMS = frozenset(
-    {TrackingState.LOST, TrackingState.DAMAGED, TrackingState.UNDELIVERABLE, TrackingState.RETURNED}
-)
-
 # Problem words carriers put in the free text of a "problem" event (Kuaidi100 state 2, ZTO
 # PROBLEM); the first that matches names the problem.
 _PROBLEM_WORDS = (
