@@ -4,7 +4,7 @@ import contextlib
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,14 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from store.db import make_engine  # noqa: E402
+from tests.watchdog import watch  # noqa: E402
 
 PG_URL = os.environ.get("ORDO_TEST_PG_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def _say_where_a_stuck_test_waits(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from watch(request.node.nodeid)
 
 
 @contextlib.asynccontextmanager

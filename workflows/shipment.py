@@ -92,6 +92,11 @@ class ShipmentWorkflow:
     def current(self) -> ShipmentStatus:
         return self.status
 
+    @workflow.query(name="promised_by")
+    def promise(self) -> datetime | None:
+        """When the carrier promised delivery; late is judged from here (and the last event)."""
+        return self.promised_by
+
     async def _set(self, inp: ShipmentInput, status: ShipmentStatus, waybill: Waybill | None) -> None:
         self.status = status
         await workflow.execute_local_activity_method(

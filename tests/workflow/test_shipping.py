@@ -11,14 +11,16 @@ from typing import Any
 import httpx
 from temporalio.client import WorkflowHandle
 
-from domain.messages import AddressChange, Decision, OperatorNote, OrderState, TrackingEvent
+from domain.messages import AddressChange, Decision, OperatorNote, OrderState, ShipmentInput, TrackingEvent
 from domain.status import OrderStatus, ShipmentStatus
 from domain.tracking import TrackingState
 from tests.factories import make_order
 from tests.harness import wait_until
+from tests.workflow.clock import skip_to_just_before
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start, status_is, update
 from workflows.order import OrderWorkflow
+from workflows.shipment import ShipmentWorkflow
 
 NOODLES = {"NOODLE-5PK": Decimal("16.90"), "SOY-SAUCE-1L": Decimal("19.80")}
 
@@ -198,7 +200,12 @@ async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf
     handle = await start(wf, make_order("late-gold", [("COKE-330-24", 1)], tier="gold"))
     [(sid, waybill)] = await parcels(handle, 1)
     await push(wf, sid, waybill, TrackingState.COLLECTED)
-    await wf.env.sleep(timedelta(days=8))
+    first = wf.client.get_workflow_handle(f"shipment-{sid}")
+    promised = await first.query(ShipmentWorkflow.promise)
+    assert promised is not None
+    grace = timedelta(days=ShipmentInput.model_fields["transit_grace_days"].default)
+    await skip_to_just_before(wf.env, promised + grace)  # the reship starts a child workflow
+    assert (await first.query(ShipmentWorkflow.current)) == ShipmentStatus.IN_TRANSIT
     [(again, waybill2)] = await parcels(handle, 1, besides=sid)
     assert again == f"{sid}-g2"
     state = await handle.query(OrderWorkflow.status)
