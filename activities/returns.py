@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from domain.returns import RestockRequest, ReturnState
-from store import ledger
 from store import returns as return_store
 
 
@@ -22,13 +21,4 @@ class ReturnActivities:
     async def restock(self, req: RestockRequest) -> str:
         """A receipt of type THRK in the ledger, once per RMA and SKU (`applied` or `duplicate`);
         the units are available to orders again at once."""
-        return await ledger.apply_stock_change(
-            self.db,
-            ledger.StockChange(
-                out_biz_code=f"{req.rma}:{req.sku}"[:100],
-                sku=req.sku,
-                warehouse=req.warehouse,
-                quantity=req.quantity,
-                order_type="THRK",
-            ),
-        )
+        return await return_store.book_restock(self.db, req.rma, req.warehouse, req.sku, req.quantity)

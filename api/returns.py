@@ -1,6 +1,7 @@
 """Returns over HTTP: ask for one, follow it, and let an operator review it.
 
-`POST /v1/orders/{order_id}/returns` checks the request against what the order delivered and
+`POST /v1/orders/{order_id}/returns` (or a channel's own return request, `POST
+/v1/channels/{shopify|taobao|tmall}/returns`) checks the request against what the order delivered and
 what other returns already claim, keeps a refused request (with each field's reason) as a
 dead letter, and starts one ReturnWorkflow per RMA; the same `request_id` again answers with
 the first RMA. The warehouse's graded receipt arrives as Qimen `returnorder.confirm` (see
@@ -12,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
@@ -24,9 +25,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import problem
+from channels import returns as channel_returns
+from channels import shopify
+from channels.base import PayloadError
 from config import queues
 from config.settings import Settings
 from domain.errors import FieldError, field_path
+from domain.model import Order
 from domain.returns import ReturnApproval, ReturnRequest, ReturnState
 from store import inbox as inbox_store
 from store import orders as order_store
@@ -55,8 +60,7 @@ def router(settings: Settings) -> APIRouter:
     @api.post("/v1/orders/{order_id}/returns", status_code=202)
     async def request_return(order_id: str, request: Request) -> JSONResponse:
         raw = await request.body()
-        db = request.app.state.db
-        row = await order_store.get_order(db, order_id)
+        row = await order_store.get_order(request.app.state.db, order_id)
         if row is None:
             return problem(404, f"no order {order_id}; check the id (GET /v1/orders/{{id}})")
         try:
@@ -70,6 +74,46 @@ def router(settings: Settings) -> APIRouter:
                 for e in exc.errors()
             ]
             return await refuse(request, order_id, raw, 422, "the return request is not valid", errors)
+        return await open_return(request, order_id, row, raw, req)
+
+    @api.post("/v1/channels/{channel}/returns", status_code=202)
+    async def channel_return(
+        channel: str, request: Request, x_shopify_hmac_sha256: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        """A return asked for on the channel: Shopify's `returns/request` webhook (verified
+        like its order webhooks), or Taobao/Tmall's `taobao.refund.get` for a refund with goods
+        coming back. The channel's refund or return id is the request id, so a redelivery is
+        the same return."""
+        raw = await request.body()
+        if channel == "shopify":
+            if not shopify.verify(raw, x_shopify_hmac_sha256, settings.shopify_secret):
+                return problem(401, "X-Shopify-Hmac-Sha256 does not match the body: check the app "
+                                    "secret (ORDO_SHOPIFY_SECRET); nothing was processed")
+        elif channel not in ("taobao", "tmall"):
+            return problem(404, f"no channel '{channel}' for returns: use shopify, taobao or tmall "
+                                "(or POST /v1/orders/{id}/returns)")
+        try:
+            asked = (channel_returns.read_shopify(raw) if channel == "shopify"
+                     else channel_returns.read_taobao(raw, channel))
+        except PayloadError as exc:
+            return await refuse(request, channel, raw, 422, f"the {channel} return is not valid", exc.errors)
+        row = await order_store.get_order(request.app.state.db, asked.order_id)
+        if row is None:
+            return await refuse(request, asked.order_id, raw, 404, f"no order {asked.order_id}", [
+                FieldError(field="order", reason=f"{asked.order_id} never reached Ordo; the request "
+                           "is kept as a dead letter: send it again once the order is in")])
+        try:
+            req = channel_returns.to_request(asked, Order.model_validate(row["payload"]))
+        except PayloadError as exc:
+            return await refuse(request, asked.order_id, raw, 422,
+                                "the return names lines the order does not have", exc.errors)
+        return await open_return(request, asked.order_id, row, raw, req)
+
+    async def open_return(
+        request: Request, order_id: str, row: dict[str, Any], raw: bytes, req: ReturnRequest
+    ) -> JSONResponse:
+        """Check the request against what was delivered, record the RMA, start its workflow."""
+        db = request.app.state.db
         if not req.request_id:
             canonical = json.dumps(req.model_dump(mode="json"), sort_keys=True)
             req.request_id = "h-" + hashlib.sha256(canonical.encode()).hexdigest()[:32]

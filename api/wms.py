@@ -28,6 +28,7 @@ from domain.returns import GRADE_OF_INVENTORY_TYPE, Inspection, ReturnReceipt
 from domain.stock_messages import TransferArrival, TransferRequest
 from domain.wire import qimen
 from store import ledger, reconcile, transfers
+from store import returns as return_store
 from workflows.inventory import transfer_workflow_id
 from workflows.returns import return_workflow_id
 
@@ -134,8 +135,9 @@ def router(settings: Settings) -> APIRouter:
         return _xml(qimen.response("success", "0", f"transfer {code}: {received} received"))
 
     async def return_received(request: Request, data: dict[str, Any]) -> Response:
-        """A customer's return arrived and was graded: handed to its ReturnWorkflow, which
-        restocks and refunds (a repeat confirmation is ignored there)."""
+        """A customer's return arrived and was graded: sellable units are booked back on hand
+        now, with the warehouse's count, then the receipt goes to its ReturnWorkflow, which
+        refunds (a repeat confirmation is ignored there, and books nothing twice here)."""
         head = data["returnOrder"]
         rma = str(head["returnOrderCode"])
         receipt = ReturnReceipt(
@@ -144,13 +146,19 @@ def router(settings: Settings) -> APIRouter:
                               grade=GRADE_OF_INVENTORY_TYPE.get(str(ln.get("inventoryType") or "ZP"),
                                                                 "dispose"))
                    for ln in _as_list(data.get("orderLines"))])
+        db = request.app.state.db
+        if await return_store.get(db, rma) is None:
+            return _xml(qimen.response("failure", "404", f"Ordo has no return {rma}"), 404)
+        for ln in receipt.lines:
+            if ln.grade == "restock" and ln.quantity > 0:
+                await return_store.book_restock(db, rma, receipt.warehouse, ln.sku, ln.quantity)
         client = await request.app.state.temporal.client()
         try:
             await client.get_workflow_handle(return_workflow_id(rma)).signal("received", receipt)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            return _xml(qimen.response("failure", "404", f"Ordo has no return {rma}"), 404)
+            # the return has finished: a repeat confirmation, and its stock is booked already
         log.info("wms.return_received", rma=rma, lines=len(receipt.lines))
         return _xml(qimen.response("success", "0", f"return {rma} received"))
 

@@ -91,6 +91,7 @@ def parse(raw: bytes, topic: str = "orders/create") -> Intake:
                 "sku": item["sku"],
                 "quantity": item.get("quantity"),
                 "unit_price": str(money(item.get("price"), f"line_items[{i}].price")),
+                "channel_line_id": str(item.get("id") or ""),
             }
         )
     if errors:

@@ -87,6 +87,7 @@ def parse(raw: bytes, channel: str = "taobao") -> Intake:
                 "sku": str(sku),
                 "quantity": line.get("num"),
                 "unit_price": str(money(line.get("price"), f"{path}.price")),
+                "channel_line_id": str(line.get("oid_str") or line.get("oid") or ""),
             }
         )
     if errors:

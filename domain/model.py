@@ -56,6 +56,10 @@ class Line(BaseModel):
     sku: NonEmpty
     quantity: int = Field(gt=0, le=10_000, description="units, more than zero")
     unit_price: Amount
+    channel_line_id: str = Field(
+        "", max_length=64,
+        description="the channel's own id for the line (Shopify line item id, Taobao oid): the "
+        "channel's return requests name lines by it")
 
 
 class Payment(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.errors import FieldError
 from domain.model import Order
 from domain.returns import ReturnCase, ReturnRequest, ReturnState, ReturnStatus, check_request
-from store import catalog
+from store import catalog, ledger
 from store import tables as t
 
 
@@ -160,4 +160,16 @@ async def case_for(engine: AsyncEngine, rma: str, order_id: str, req: ReturnRequ
         },
         whole_order=asked == ordered == delivered,
         warehouse_province=warehouses,
+    )
+
+
+async def book_restock(engine: AsyncEngine, rma: str, warehouse: str, sku: str, quantity: int) -> str:
+    """Sellable returned units back on hand: a THRK receipt, once per RMA and SKU (`applied`
+    or `duplicate`). Booked when the WMS confirms the receipt, so the ledger moves when the
+    warehouse's count does (a reconciliation in between would see drift otherwise); the
+    ReturnWorkflow books the same key again as a backstop."""
+    return await ledger.apply_stock_change(
+        engine,
+        ledger.StockChange(out_biz_code=f"{rma}:{sku}"[:100], sku=sku, warehouse=warehouse,
+                           quantity=quantity, order_type="THRK"),
     )

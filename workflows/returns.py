@@ -237,11 +237,13 @@ class ReturnWorkflow:
             inspection = got.get(ln.sku)
             ln.received = min(inspection.quantity, ln.quantity) if inspection else 0
             ln.grade = inspection.grade if inspection else ""
-            if ln.received and ln.grade == "restock":
+            if inspection and inspection.quantity and ln.grade == "restock":
+                # every sellable unit that arrived, as the API booked it (the same key)
                 await workflow.execute_local_activity_method(
                     ReturnActivities.restock,
                     RestockRequest(
-                        rma=case.rma, warehouse=self.receipt.warehouse, sku=ln.sku, quantity=ln.received
+                        rma=case.rma, warehouse=self.receipt.warehouse, sku=ln.sku,
+                        quantity=inspection.quantity,
                     ),
                     **LOCAL,
                 )

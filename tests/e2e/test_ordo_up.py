@@ -42,7 +42,7 @@ def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
     # reconciliation (with an alert: 8 units is over the threshold), a transfer received
     # through the WMS's entryorder.confirm, and the ledger still explains every balance.
     assert summary["stock"] == {"corrected": 1, "alerts": 1, "audit_drift": 0, "transfers_received": 1,
-                                "ledger_movements": summary["stock"]["ledger_movements"]}
+                                "ledger_movements": summary["stock"]["ledger_movements"]}, run.stdout[-4000:]
     assert "reconciliation: COKE-330-24@GZ-01" in run.stdout and "corrected -8" in run.stdout
     # Three customers asked for returns once their orders were delivered: each ended as the
     # returns rules say (a change of mind refunded, a size swap exchanged, a used item refused).
@@ -73,12 +73,22 @@ def test_a_failed_migration_says_what_to_check(tmp_path: Path) -> None:
 
 async def test_children_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
     env = stack_env(tmp_path)
-    proc = subprocess.Popen([str(BIN / "ordo"), "up", "--demo-orders", "0"], env=env, cwd=PROJECT_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "ordo-up.out"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(BIN / "ordo"), "up", "--demo-orders", "0"], env=env, cwd=PROJECT_ROOT,
+                                stdout=out, stderr=subprocess.STDOUT)
     api_port = int(env["ORDO_API_PORT"])
     temporal_port = int(env["ORDO_TEMPORAL_ADDRESS"].rsplit(":", 1)[1])
+
+    async def listening() -> bool:
+        assert proc.poll() is None, f"ordo up exited {proc.returncode}:\n{log.read_text()[-3000:]}"
+        return port_in_use(api_port)
+
     try:
-        await wait_until(lambda: _bound(api_port), "the API to listen", within=90, interval=0.25)
+        try:
+            await wait_until(listening, "the API to listen", within=90, interval=0.25)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
         pids = [int(p) for p in children.stdout.split()]
         assert len(pids) == 12  # Temporal, 4 simulators, API, dispatcher, 5 workers
@@ -87,10 +97,6 @@ async def test_children_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> No
         proc.wait()
     await wait_until(lambda: _free(temporal_port, api_port), "ports to be released", within=30, interval=0.2)
     await wait_until(lambda: _all_gone(pids), "every child to exit", within=30, interval=0.2)
-
-
-async def _bound(port: int) -> bool:
-    return port_in_use(port)
 
 
 async def _all_gone(pids: list[int]) -> bool:

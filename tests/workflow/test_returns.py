@@ -19,7 +19,7 @@ from domain.status import OrderStatus
 from store import returns as return_store
 from store.inventory import stock_row
 from tests.factories import make_order
-from tests.harness import wait_until
+from tests.harness import serve_app, wait_until
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start
 from workflows.order import OrderWorkflow
@@ -255,3 +255,53 @@ async def test_a_return_that_never_arrives_is_closed_without_a_refund(wf: Workfl
     state = await handle.result()
     assert state.status == ReturnStatus.EXPIRED and state.refund is None
     assert (await ledger(wf, "payments"))["refunds"] == {}
+
+
+async def test_the_wms_confirmation_books_sellable_units_before_the_workflow_hears_of_it(
+    wf: WorkflowStack,
+) -> None:
+    """The ledger moves when the warehouse's count does: a reconciliation between the WMS's
+    confirmation and the workflow's turn would otherwise see drift and "correct" it, and the
+    workflow's own booking would then count the units twice. The return's workflow here is
+    on a queue nobody polls, so whatever is booked is the API's doing."""
+    from api.app import create_app
+    from domain.wire import qimen
+    from store import orders as order_store
+
+    order = make_order("ret-wms-1", [("COKE-330-24", 2)])
+    await order_store.save_order(wf.db, order)
+    req = ReturnRequest.model_validate(
+        {"request_id": "wms-1", "lines": [{"sku": "COKE-330-24", "quantity": 1, "reason": "changed_mind"}]}
+    )
+    rma, created, errors = await return_store.create(wf.db, order.order_id, req, {"COKE-330-24": 2})
+    assert created and not errors
+    await wf.client.start_workflow(
+        "ReturnWorkflow", {}, id=return_workflow_id(rma), task_queue="nobody-polls"
+    )
+
+    def confirmation(code: str) -> tuple[dict[str, str], str]:
+        body = qimen.to_xml("request", {
+            "returnOrder": {"returnOrderCode": code, "warehouseCode": "SH-01", "orderType": "THRK",
+                            "outBizCode": f"{code}-in"},
+            "orderLines": [{"itemCode": "COKE-330-24", "planQty": 1, "actualQty": 1, "inventoryType": "ZP"},
+                           {"itemCode": "TSHIRT-M", "planQty": 1, "actualQty": 1, "inventoryType": "CC"}]})
+        params = {"method": "returnorder.confirm", "app_key": "wms", "v": "2.0", "format": "xml",
+                  "sign_method": "md5", "timestamp": "2026-11-28 09:00:00"}
+        return {**params, "sign": qimen.sign(params, body, wf.settings.qimen_secret)}, body
+
+    coke, tshirt = await stock_row(wf.db, "COKE-330-24", "SH-01"), await stock_row(wf.db, "TSHIRT-M", "SH-01")
+    app = create_app(wf.settings)
+    async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
+        app.state.temporal._client = wf.client  # the time-skipping server's, not a dev server's
+        params, body = confirmation(rma)
+        first = await http.post("/v1/wms/qimen", params=params, content=body)
+        again = await http.post("/v1/wms/qimen", params=params, content=body)
+        unknown = await http.post("/v1/wms/qimen", params=confirmation("RMA-nobody")[0],
+                                  content=confirmation("RMA-nobody")[1])
+    assert first.status_code == again.status_code == 200 and "<flag>success</flag>" in again.text
+    assert unknown.status_code == 404 and "Ordo has no return RMA-nobody" in unknown.text
+    assert await stock_row(wf.db, "COKE-330-24", "SH-01") == (coke[0] + 1, coke[1])  # once, sent twice
+    assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == tshirt  # graded CC: not sellable
+    history = await wf.client.get_workflow_handle(return_workflow_id(rma)).fetch_history()
+    signals = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
+    assert len(signals) == 2  # the workflow still hears of it, to refund
