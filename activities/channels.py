@@ -40,11 +40,10 @@ class ChannelActivities:
         open_orders = [
             fo for fo in found.json()["fulfillment_orders"] if fo["status"] in ("open", "in_progress")
         ]
-        if not open_orders:
-            return "already sent: no open fulfillment order"
-        resp = await self.http.post(
-            f"{base}/fulfillments.json", headers=headers, json=shopify_fulfillment(n, open_orders[0]["id"])
-        )
+        body = shopify_fulfillment(n, open_orders)
+        if body is None:
+            return "already sent: no open fulfillment order line carries this parcel"
+        resp = await self.http.post(f"{base}/fulfillments.json", headers=headers, json=body)
         if resp.status_code == 422 and "already" in resp.text:
             return "already sent"
         resp.raise_for_status()

@@ -36,13 +36,33 @@ class ShipmentNotice(BaseModel):
     carrier: str
     waybill_no: str
     split: bool = False  # one of several parcels of the order
+    lines: dict[str, int] = {}  # the channel's line id -> units in this parcel; empty: not known
 
 
-def shopify_fulfillment(n: ShipmentNotice, fulfillment_order_id: int) -> dict[str, Any]:
+def shopify_fulfillment(n: ShipmentNotice, fulfillment_orders: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A fulfillment naming the fulfillment order lines this parcel carries: Shopify fulfils
+    every line of a fulfillment order named without lines, which would mark a split order
+    shipped on its first parcel and leave the second parcel's tracking nowhere. With no
+    channel line ids (an order from before they were kept) or no lines listed, the first open
+    fulfillment order whole. None: everything this parcel carries is fulfilled already."""
+    group: dict[str, Any] | None = None
+    for fo in fulfillment_orders:
+        listed = [li for li in fo.get("line_items") or [] if str(li.get("line_item_id")) in n.lines]
+        if not n.lines or not fo.get("line_items"):
+            group = group or {"fulfillment_order_id": fo["id"]}
+            continue
+        open_units = {li["id"]: int(li.get("fulfillable_quantity") or 0) for li in listed}
+        picked = [{"id": li["id"], "quantity": min(n.lines[str(li["line_item_id"])], open_units[li["id"]])}
+                  for li in listed if open_units[li["id"]] > 0]
+        if picked:
+            group = {"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": picked}
+            break
+    if group is None:
+        return None
     url = TRACKING_URL.get(n.carrier, "").format(n=n.waybill_no)
     return {
         "fulfillment": {
-            "line_items_by_fulfillment_order": [{"fulfillment_order_id": fulfillment_order_id}],
+            "line_items_by_fulfillment_order": [group],
             "tracking_info": {
                 "number": n.waybill_no,
                 "company": SHOPIFY_COMPANY.get(n.carrier, n.carrier),

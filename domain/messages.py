@@ -111,6 +111,7 @@ class ShipmentInput(BaseModel):
     total_minor: int = 0
     external_id: str = ""  # the channel's own order id, for writing the waybill back
     split: bool = False  # one of several parcels
+    channel_lines: dict[str, str] = {}  # SKU -> the channel's line id, for line-by-line write-back
 
 
 class Quote(BaseModel):

@@ -1,6 +1,8 @@
 """Stand-ins for the sales channels' seller APIs that Ordo writes waybills back to.
 
-Shopify Admin REST (fulfillment orders, fulfillments; `X-Shopify-Access-Token`) and the
+Shopify Admin REST (fulfillment orders with their lines once the order is seeded through
+`POST /admin/shopify/orders`, fulfillments of named lines or of all that is left;
+`X-Shopify-Access-Token`) and the
 Taobao Open Platform router (`taobao.logistics.offline.send`, TOP md5 signature). Each
 repeat is answered the way the real one answers it (Shopify 422, Taobao B04), and every
 accepted call is kept for `GET /admin/received`.
@@ -29,8 +31,52 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     taobao_sent: dict[str, set[str]] = {}  # tid -> waybills
     ids = itertools.count(5_000_000_001)
 
+    shopify_lines: dict[str, dict[int, dict[str, int]]] = {}  # order -> FO line id -> line, units
+    fo_orders: dict[int, str] = {}  # fulfillment order id -> order id
+
     def fo_id(order_id: str) -> int:
         return int(hashlib.sha256(order_id.encode()).hexdigest()[:10], 16)
+
+    def fulfillment_order(order_id: str) -> dict[str, Any]:
+        """Shopify's FulfillmentOrder: its lines (when the order was seeded) with what is left
+        to fulfil; open, in progress once partly fulfilled, closed when nothing is left."""
+        fid = fo_id(order_id)
+        fo_orders[fid] = order_id
+        lines = shopify_lines.get(order_id, {})
+        left = [ln["quantity"] - ln["fulfilled"] for ln in lines.values()]
+        done = any(ln["fulfilled"] for ln in lines.values())
+        status = "closed" if lines and not any(left) else "in_progress" if done else "open"
+        return {
+            "id": fid,
+            "order_id": order_id,
+            "status": status,
+            "request_status": "unsubmitted",
+            "line_items": [
+                {
+                    "id": li_id,
+                    "fulfillment_order_id": fid,
+                    "line_item_id": ln["line_item_id"],
+                    "quantity": ln["quantity"],
+                    "fulfillable_quantity": ln["quantity"] - ln["fulfilled"],
+                }
+                for li_id, ln in lines.items()
+            ],
+        }
+
+    @app.post("/admin/shopify/orders")
+    async def seed_shopify_order(request: Request) -> dict[str, Any]:
+        """The store's side of an order (its Shopify Order JSON), so fulfillment orders list
+        its lines as Shopify's do."""
+        order = await request.json()
+        shopify_lines[str(order["id"])] = {
+            int(li["id"]) * 10 + 7: {
+                "line_item_id": int(li["id"]),
+                "quantity": int(li["quantity"]),
+                "fulfilled": 0,
+            }
+            for li in order["line_items"]
+        }
+        return fulfillment_order(str(order["id"]))
 
     def shopify_auth(request: Request) -> JSONResponse | None:
         if request.headers.get("x-shopify-access-token") != settings.shopify_access_token:
@@ -42,19 +88,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         if (denied := shopify_auth(request)) is not None:
             return denied
         faults.maybe_fail("before")
-        return JSONResponse(
-            {
-                "fulfillment_orders": [
-                    {
-                        "id": fo_id(order_id),
-                        "order_id": order_id,
-                        "status": "open",
-                        "request_status": "unsubmitted",
-                        "line_items": [],
-                    }
-                ]
-            }
-        )
+        return JSONResponse({"fulfillment_orders": [fulfillment_order(order_id)]})
 
     @app.post("/shopify/admin/api/{version}/fulfillments.json", status_code=201)
     async def fulfillments(version: str, request: Request) -> JSONResponse:
@@ -68,6 +102,26 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             return JSONResponse({"errors": {"line_items_by_fulfillment_order": ["is required"]}}, 422)
         if number in shopify_numbers:
             return JSONResponse({"errors": [f"tracking number {number} already fulfilled"]}, 422)
+        order_id = fo_orders.get(int(groups[0]["fulfillment_order_id"]), "")
+        lines = shopify_lines.get(order_id, {})
+        asked = groups[0].get("fulfillment_order_line_items") or [
+            {"id": li_id, "quantity": ln["quantity"] - ln["fulfilled"]} for li_id, ln in lines.items()
+        ]  # no lines named: every line of the fulfillment order
+        for item in asked:
+            line = lines.get(int(item["id"])) if lines else None
+            if lines and (line is None or int(item["quantity"]) > line["quantity"] - line["fulfilled"]):
+                return JSONResponse(
+                    {
+                        "errors": [
+                            f"fulfillment order line item {item['id']}: "
+                            "quantity is greater than the fulfillable quantity"
+                        ]
+                    },
+                    422,
+                )
+        for item in asked:
+            if lines:
+                lines[int(item["id"])]["fulfilled"] += int(item["quantity"])
         shopify_numbers[number] = next(ids)
         received.append({"channel": "shopify", "body": body})
         faults.maybe_fail("after")

@@ -6,8 +6,10 @@ the gateway's refunds."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -205,6 +207,40 @@ async def test_the_waybill_reaches_shopify_and_taobao_once_however_often_it_is_s
         bad = ChannelActivities(http, Settings(channels_url=url, taobao_secret="wrong"))
         with pytest.raises(RuntimeError, match="Invalid signature"):
             await bad.confirm_shipment(taobao.model_copy(update={"waybill_no": "75300002"}))
+
+
+async def test_a_split_shopify_order_is_fulfilled_parcel_by_parcel_against_its_lines() -> None:
+    """The Shopify simulator seeded with the published order fixture: each parcel fulfils
+    its own fulfillment order lines, the order stays in progress until the last one, a
+    re-sent parcel is not fulfilled twice, and too many units are refused as Shopify does."""
+    order = json.loads((Path(__file__).parent / "payloads" / "shopify_orders_create.json").read_text())
+    async with serve_app(marketplaces.create_app(Faults(0))) as url, httpx.AsyncClient() as http:
+        await http.post(f"{url}/admin/shopify/orders", json=order)
+        chan = ChannelActivities(http, Settings(channels_url=url))
+        coke = ShipmentNotice(channel="shopify", external_id=str(order["id"]), shipment_id="p1", carrier="sf",
+                              waybill_no="SF201", split=True, lines={"14880212123001": 2})
+        tshirt = coke.model_copy(update={"shipment_id": "p2", "waybill_no": "SF202",
+                                         "lines": {"14880212123002": 1}})
+        fos = f"{url}/shopify/admin/api/2024-01/orders/{order['id']}/fulfillment_orders.json"
+        token = {"X-Shopify-Access-Token": Settings().shopify_access_token}
+        assert (await chan.confirm_shipment(coke)).startswith("sent: fulfillment")
+        [partly] = (await http.get(fos, headers=token)).json()["fulfillment_orders"]
+        assert partly["status"] == "in_progress"
+        assert [li["fulfillable_quantity"] for li in partly["line_items"]] == [0, 1]
+        again = coke.model_copy(update={"waybill_no": "SF203"})  # the same parcel, booked anew
+        assert (await chan.confirm_shipment(again)).startswith("already sent")
+        assert (await chan.confirm_shipment(tshirt)).startswith("sent: fulfillment")
+        [closed] = (await http.get(fos, headers=token)).json()["fulfillment_orders"]
+        assert closed["status"] == "closed"
+        received = (await http.get(f"{url}/admin/received")).json()["received"]
+        assert [r["body"]["line_items_by_fulfillment_order"][0]["fulfillment_order_line_items"]
+                for r in received] == [[{"id": partly["line_items"][0]["id"], "quantity": 2}],
+                                       [{"id": partly["line_items"][1]["id"], "quantity": 1}]]
+        too_many = await http.post(f"{url}/shopify/admin/api/2024-01/fulfillments.json", headers=token, json={
+            "fulfillment": {"tracking_info": {"number": "SF204"}, "line_items_by_fulfillment_order": [
+                {"fulfillment_order_id": closed["id"],
+                 "fulfillment_order_line_items": [{"id": closed["line_items"][0]["id"], "quantity": 1}]}]}})
+        assert too_many.status_code == 422 and "fulfillable quantity" in too_many.text
 
 
 async def test_refunds_pay_once_per_refund_number_and_never_more_than_was_captured() -> None:

@@ -513,7 +513,9 @@ class OrderWorkflow:
                                   source_platform=self.order.channel,
                                   customer_tier=self.order.customer.tier.value,
                                   total_minor=int(facts.get("total_minor", 0)),
-                                  external_id=self.order.external_id, split=len(shipments) > 1),
+                                  external_id=self.order.external_id, split=len(shipments) > 1,
+                                  channel_lines={ln.sku: ln.channel_line_id for ln in self.order.lines
+                                                 if ln.channel_line_id}),
                     id=child_id, task_queue=queues.ORDERS,
                 )
             done = await self._await_children()

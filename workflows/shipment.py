@@ -146,7 +146,8 @@ class ShipmentWorkflow:
                 ChannelActivities.confirm_shipment,
                 ShipmentNotice(channel=inp.source_platform, external_id=inp.external_id or s.order_id,
                                shipment_id=s.shipment_id, carrier=waybill.carrier,
-                               waybill_no=waybill.waybill_no, split=inp.split),
+                               waybill_no=waybill.waybill_no, split=inp.split,
+                               lines=self._channel_lines(inp)),
                 task_queue=queues.CHANNELS, **REMOTE)
             return await self._follow(inp, waybill)
         except asyncio.CancelledError:
@@ -160,6 +161,15 @@ class ShipmentWorkflow:
                 await self._cancel_wms(wms_ref)
             await self._set(inp, ShipmentStatus.CANCELLED, booked[0] if booked else None)
             raise
+
+    @staticmethod
+    def _channel_lines(inp: ShipmentInput) -> dict[str, int]:
+        """The parcel's units by the channel's line id (empty when the channel gave none)."""
+        units: dict[str, int] = {}
+        for ln in inp.shipment.lines:
+            if line_id := inp.channel_lines.get(ln.sku):
+                units[line_id] = units.get(line_id, 0) + ln.quantity
+        return units
 
     async def _cancel_wms(self, ref: DeliveryOrderRef) -> None:
         await workflow.execute_activity_method(

@@ -33,7 +33,9 @@ async def test_a_shopify_return_request_becomes_an_rma_for_the_line_and_is_refun
     ask = load("shopify_returns_request.json")
     ask["id"], ask["order"]["id"] = uuid.uuid4().int % 10**10, order["id"]
     body = json.dumps(ask).encode()
+    shop = ordo.env["ORDO_CHANNELS_URL"]
     async with httpx.AsyncClient(timeout=30) as http:
+        await http.post(f"{shop}/admin/shopify/orders", json=order)  # the store's side of the order
         created = await http.post(f"{ordo.api}/v1/channels/shopify/orders", content=create,
                                   headers=signed(create, "orders/create", secret))
         assert created.status_code == 202, created.text
@@ -41,6 +43,17 @@ async def test_a_shopify_return_request_becomes_an_rma_for_the_line_and_is_refun
         assert done["status"] == "completed", done
         tshirt = next(ln for ln in done["order"]["lines"] if ln["sku"] == "TSHIRT-M")
         assert tshirt["channel_line_id"] == "14880212123002"
+        # every parcel told Shopify which of the order's lines it carries, and all of them went
+        token = {"X-Shopify-Access-Token": Settings().shopify_access_token}
+        fos = f"{shop}/shopify/admin/api/2024-01/orders/{order['id']}/fulfillment_orders.json"
+        [fo] = (await http.get(fos, headers=token)).json()["fulfillment_orders"]
+        sent = [r["body"]["line_items_by_fulfillment_order"][0] for r in
+                (await http.get(f"{shop}/admin/received")).json()["received"] if r["channel"] == "shopify"]
+        named: dict[int, int] = {}
+        for group in (g for g in sent if g["fulfillment_order_id"] == fo["id"]):
+            for item in group["fulfillment_order_line_items"]:
+                named[item["id"]] = named.get(item["id"], 0) + item["quantity"]
+        assert fo["status"] == "closed" and named == {li["id"]: li["quantity"] for li in fo["line_items"]}
 
         forged = await http.post(f"{ordo.api}/v1/channels/shopify/returns", content=body,
                                  headers=signed(body, "returns/request", "not-the-secret"))

@@ -66,8 +66,10 @@ def test_shopify_and_taobao_hear_of_a_parcel_in_their_own_format() -> None:
         waybill_no="SF1",
         split=True,
     )
-    body = shopify_fulfillment(notice, 987)["fulfillment"]
-    assert body["line_items_by_fulfillment_order"] == [{"fulfillment_order_id": 987}]
+    whole = shopify_fulfillment(notice, [{"id": 987, "status": "open", "line_items": []}])
+    assert whole is not None
+    body = whole["fulfillment"]
+    assert body["line_items_by_fulfillment_order"] == [{"fulfillment_order_id": 987}]  # no line ids known
     assert body["tracking_info"]["company"] == "SF Express" and body["tracking_info"]["number"] == "SF1"
     params = taobao_offline_send(notice.model_copy(update={"channel": "tmall", "carrier": "zto"}))
     assert params == {
@@ -115,3 +117,27 @@ def test_refunds_of_the_parts_never_add_up_to_more_than_was_paid(
     assert refunded <= order.total - order.shipping_fee + Decimal("0.01") * len(parts)
     if all(list(p.values())[0] == n for p, (_, n) in zip(parts, lines, strict=True)):
         assert abs(refunded - (order.total - order.shipping_fee)) <= Decimal("0.01") * len(parts)
+
+
+def fo(fid: int, *lines: tuple[int, int, int, int]) -> dict[str, object]:
+    """A Shopify FulfillmentOrder: (FO line id, order line id, quantity, fulfillable)."""
+    return {"id": fid, "status": "open", "line_items": [
+        {"id": i, "fulfillment_order_id": fid, "line_item_id": li, "quantity": q,
+         "fulfillable_quantity": left}
+        for i, li, q, left in lines]}
+
+
+def test_each_parcel_of_a_split_shopify_order_fulfils_only_its_own_lines() -> None:
+    """Named without lines, Shopify fulfils the whole fulfillment order: the first parcel of a
+    split order would close it and the second parcel's tracking would go nowhere."""
+    orders = [fo(11, (111, 501, 2, 2)), fo(22, (221, 601, 3, 3), (222, 602, 1, 1))]
+    parcel = ShipmentNotice(channel="shopify", external_id="1", shipment_id="p1", carrier="zto",
+                            waybill_no="ZT1", lines={"601": 2, "999": 1})
+    body = shopify_fulfillment(parcel, orders)
+    assert body is not None
+    assert body["fulfillment"]["line_items_by_fulfillment_order"] == [
+        {"fulfillment_order_id": 22, "fulfillment_order_line_items": [{"id": 221, "quantity": 2}]}]
+    # what is left to fulfil caps the units; nothing left of the parcel's lines: nothing to send
+    assert shopify_fulfillment(parcel, [fo(22, (221, 601, 3, 1))])["fulfillment"][  # type: ignore[index]
+        "line_items_by_fulfillment_order"][0]["fulfillment_order_line_items"] == [{"id": 221, "quantity": 1}]
+    assert shopify_fulfillment(parcel, [fo(22, (221, 601, 3, 0), (222, 602, 1, 1))]) is None
