@@ -47,10 +47,10 @@ def shopify_fulfillment(n: ShipmentNotice, fulfillment_orders: list[dict[str, An
     fulfillment order whole. None: everything this parcel carries is fulfilled already."""
     group: dict[str, Any] | None = None
     for fo in fulfillment_orders:
-        listed = [li for li in fo.get("line_items") or [] if str(li.get("line_item_id")) in n.lines]
         if not n.lines or not fo.get("line_items"):
             group = group or {"fulfillment_order_id": fo["id"]}
             continue
+        listed = [li for li in fo["line_items"] if str(li.get("line_item_id")) in n.lines]
         open_units = {li["id"]: int(li.get("fulfillable_quantity") or 0) for li in listed}
         picked = [{"id": li["id"], "quantity": min(n.lines[str(li["line_item_id"])], open_units[li["id"]])}
                   for li in listed if open_units[li["id"]] > 0]
