@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,17 +39,33 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The range the kernel hands out for `bind(port=0)`; IANA's when the OS does not say."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
+
+
 def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on right now (for stacks that must not clash with `ordo up`)."""
-    socks = []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """Ports nothing listens on right now, for stacks that must not clash with `ordo up`.
+
+    They are picked below the kernel's ephemeral range on purpose: between picking a port
+    and the child binding it, the Temporal dev server asks the kernel for free ports of its
+    own (its history, matching and worker services), and a port the kernel picked for us
+    once could be handed straight to it (CI saw `address already in use` that way)."""
+    low_ephemeral, high_ephemeral = _ephemeral_range()
+    low, high = (10000, low_ephemeral) if low_ephemeral - 10000 >= 1000 else (high_ephemeral + 1, 65536)
+    rng = random.SystemRandom()
+    ports: list[int] = []
+    for _ in range(50 * count):
+        port = rng.randrange(low, high)
+        if port not in ports and not port_in_use(port):
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    raise StartupError(f"could not find {count} free ports between {low} and {high - 1}")
 
 
 def check_ports(ports: dict[str, int]) -> None:
