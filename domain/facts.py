@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.geo import is_remote, region_of
-from domain.messages import LineFacts
+from domain.messages import LineFacts, Shipment
 from domain.model import Order, Product
 from domain.money import to_minor
 
@@ -54,4 +54,20 @@ def order_facts(order: Order, lines: list[LineFacts]) -> dict[str, Any]:
              "temperature": str(ln.temperature), "hazmat": ln.hazmat, "oversize": ln.oversize}
             for ln in lines
         ],
+    }
+
+
+def parcel_facts(parcel: Shipment, province: str, customer_tier: str, total_minor: int) -> dict[str, Any]:
+    """The carrier rules' facts about a parcel and its customer, the same for an outbound
+    parcel and a return label (`province` is the customer's either way)."""
+    return {
+        "service": parcel.service,
+        "province": province,
+        "region": region_of(province),
+        "remote_area": is_remote(province),
+        "weight_g": parcel.weight_g,
+        "hazmat": parcel.service == "hazmat",
+        "temperature": parcel.temperature.value,
+        "customer_tier": customer_tier,
+        "total_minor": total_minor,
     }

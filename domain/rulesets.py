@@ -80,11 +80,14 @@ ORDER_FACTS = _facts(
 )
 
 PARCEL_FACTS = _facts(
-    FactSpec("lane", "str", "the order's lane from the priority rules", LANES),
+    FactSpec("direction", "str", "outbound: to the customer; return: the customer's label back to the "
+             "warehouse (no lane)", ("outbound", "return")),
+    FactSpec("lane", "str", "the order's lane from the priority rules (outbound only)", LANES),
     FactSpec("service", "str", "what the parcel needs from a carrier", SERVICES),
-    FactSpec("province", "str", "destination province", PROVINCES),
-    FactSpec("region", "str", "destination logistics region", tuple(REGIONS)),
-    FactSpec("remote_area", "bool", "destination is Xinjiang, Tibet or Qinghai"),
+    FactSpec("province", "str", "the customer's province (where an outbound parcel goes, where a "
+             "return comes from)", PROVINCES),
+    FactSpec("region", "str", "the customer's logistics region", tuple(REGIONS)),
+    FactSpec("remote_area", "bool", "the customer is in Xinjiang, Tibet or Qinghai"),
     FactSpec("weight_g", "int", "parcel weight in grams"),
     FactSpec("hazmat", "bool", "parcel holds dangerous goods"),
     FactSpec("temperature", "str", "parcel temperature", TEMPERATURES),

@@ -2,13 +2,13 @@
 replacement on its way.
 
 Decide each line by the returns rules (approve, reject, or an operator reviews) -> book a
-return label with the cheapest carrier that will take it, and tell the warehouse what to
-expect -> wait for the warehouse's graded receipt (or close the return when nothing comes
-back in time) -> restock what is sellable through the ledger -> ask the rules what share of
-each line's value is refunded after inspection -> refund through the payment gateway under
-the RMA as refund number (paid once however often it is retried), or start a linked,
-already-paid replacement order. Lines the rules let the customer keep are refunded without
-a label.
+return label with the carrier the carrier rules pick (direction `return`) among those that
+take it, and tell the warehouse what to expect -> wait for the warehouse's graded receipt
+(or close the return when nothing comes back in time) -> restock what is sellable through
+the ledger -> ask the rules what share of each line's value is refunded after inspection ->
+refund through the payment gateway under the RMA as refund number (paid once however often
+it is retried), or start a linked, already-paid replacement order. Lines the rules let the
+customer keep are refunded without a label.
 """
 
 from __future__ import annotations
@@ -22,24 +22,23 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carriers import CarrierActivities
-    from activities.errors import CARRIER_REJECTED, PAYMENT_DECLINED
+    from activities.errors import PAYMENT_DECLINED
     from activities.payments import PaymentActivities
     from activities.returns import ReturnActivities
     from activities.store import StoreActivities
     from activities.wms import WmsActivities
     from config import queues
+    from domain.facts import parcel_facts
     from domain.messages import (
         DecisionRequest,
         ParcelLine,
-        QuoteRequest,
+        Quote,
         RefundRequest,
         Shipment,
         Waybill,
         WaybillRequest,
     )
     from domain.money import quantize, to_minor
-    from domain.rating import choose
     from domain.refunds import parcel_value
     from domain.returns import (
         RestockRequest,
@@ -52,10 +51,10 @@ with workflow.unsafe.imports_passed_through():
         ReturnStatus,
         replacement_order,
     )
+    from workflows.carrier_booking import book_carrier
     from workflows.failures import business_failure
     from workflows.options import LOCAL, REMOTE
     from workflows.order import OrderWorkflow
-    from workflows.shipment import CARRIER_CALL
 
 
 def return_workflow_id(rma: str) -> str:
@@ -267,39 +266,24 @@ class ReturnWorkflow:
             volume_cm3=sum(int(facts.get(ln.sku, {}).get("volume_cm3", 0)) * ln.quantity for ln in lines),
             service="hazmat" if any(facts.get(ln.sku, {}).get("hazmat") for ln in lines) else "standard",
         )
-        quotes = await workflow.execute_local_activity_method(
-            StoreActivities.quote_carriers,
-            QuoteRequest(
-                shipment=parcel,
-                destination_province=case.order.shipping_address.province,
-                booked_at=workflow.now(),
-            ),
-            **LOCAL,
+        province = case.order.shipping_address.province
+        rule_facts = {
+            "direction": "return",
+            **parcel_facts(parcel, province, case.order.customer.tier.value, to_minor(case.order.total)),
+        }
+
+        def request_for(quote: Quote, origin_province: str) -> WaybillRequest:
+            return WaybillRequest(
+                shipment=parcel, carrier=quote.carrier, address=case.order.shipping_address,
+                protocol=quote.protocol, level=quote.level, reverse=True,
+                origin_province=case.warehouse_province.get(warehouse, origin_province))
+
+        booking = await book_carrier(parcel, province, rule_facts, request_for)
+        self.state.decisions.append(booking.decision)
+        self.state.notes.extend(
+            f"{carrier} did not book the return label: {why}" for carrier, why in booking.refusals.items()
         )
-        refused: set[str] = set()
-        while (q := choose(quotes.quotes, {"strategy": "cheapest"}, refused)) is not None:
-            try:
-                return await workflow.execute_activity_method(
-                    CarrierActivities.create_waybill,
-                    WaybillRequest(
-                        shipment=parcel,
-                        carrier=q.carrier,
-                        address=case.order.shipping_address,
-                        protocol=q.protocol,
-                        level=q.level,
-                        reverse=True,
-                        origin_province=case.warehouse_province.get(warehouse, quotes.origin_province),
-                    ),
-                    task_queue=queues.CARRIERS,
-                    **CARRIER_CALL,
-                )
-            except (ActivityError, ApplicationError) as err:
-                refused.add(q.carrier)
-                self.state.notes.append(
-                    f"{q.carrier} did not book the return label: "
-                    f"{getattr(business_failure(err, CARRIER_REJECTED), 'message', err.cause or err)}"
-                )
-        return None
+        return booking.waybill
 
     async def _inspect(self, case: ReturnCase, lines: list[ReturnLineState]) -> None:
         for ln in lines:

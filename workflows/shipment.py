@@ -15,28 +15,23 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carriers import CarrierActivities
     from activities.channels import ChannelActivities
-    from activities.errors import CARRIER_REJECTED
     from activities.store import StoreActivities
     from activities.wms import WmsActivities
     from channels.writeback import ShipmentNotice
     from config import queues
-    from domain.geo import is_remote, region_of
+    from domain.facts import parcel_facts
     from domain.messages import (
         AddressChange,
         CancelWaybillRequest,
         ConsumeRequest,
         Decision,
-        DecisionRequest,
         DeliveryOrderRef,
         DeliveryOrderRequest,
         Quote,
-        QuoteRequest,
         ShipmentInput,
         ShipmentRecord,
         ShipmentResult,
@@ -45,16 +40,10 @@ with workflow.unsafe.imports_passed_through():
         Waybill,
         WaybillRequest,
     )
-    from domain.rating import choose
     from domain.status import ShipmentStatus
     from domain.tracking import TrackingState
-    from workflows.failures import business_failure
+    from workflows.carrier_booking import book_carrier
     from workflows.options import LOCAL, REMOTE
-
-# A carrier that keeps failing (5xx, timeouts) for this long is passed over for the next one.
-CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10), maximum_attempts=4)}
 
 STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
              TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
@@ -180,57 +169,19 @@ class ShipmentWorkflow:
         a carrier that refuses, or stays down through its retries, is passed over. Every
         quote and every refusal is kept in the decision."""
         s = inp.shipment
-        quotes = await workflow.execute_local_activity_method(
-            StoreActivities.quote_carriers,
-            QuoteRequest(shipment=s, destination_province=inp.address.province, booked_at=workflow.now()),
-            **LOCAL)
-        facts = {"lane": inp.lane, "service": s.service, "province": inp.address.province,
-                 "region": region_of(inp.address.province), "remote_area": is_remote(inp.address.province),
-                 "weight_g": s.weight_g, "hazmat": s.service == "hazmat",
-                 "temperature": s.temperature.value, "customer_tier": inp.customer_tier,
-                 "total_minor": inp.total_minor,
-                 "quotes": [q.model_dump(mode="json") for q in quotes.quotes]}
-        decision = await workflow.execute_local_activity_method(
-            StoreActivities.decide,
-            DecisionRequest(order_id=s.order_id, key=f"{s.shipment_id}:carriers", ruleset="carriers",
-                            facts=facts, step=f"carrier:{s.shipment_id}"),
-            **LOCAL,
-        )
-        refused: dict[str, str] = {}
-        booked: tuple[Waybill, Quote] | None = None
-        while booked is None and (chosen := choose(quotes.quotes, decision.outcome, set(refused))):
+        facts = {"direction": "outbound", "lane": inp.lane,
+                 **parcel_facts(s, inp.address.province, inp.customer_tier, inp.total_minor)}
+
+        def request_for(quote: Quote, origin_province: str) -> WaybillRequest:
             address = self.address_override.address if self.address_override else inp.address
-            try:
-                waybill = await workflow.execute_activity_method(
-                    CarrierActivities.create_waybill,
-                    WaybillRequest(shipment=s, carrier=chosen.carrier, address=address,
-                                   protocol=chosen.protocol, level=chosen.level,
-                                   origin_province=quotes.origin_province),
-                    task_queue=queues.CARRIERS, **CARRIER_CALL)
-                booked = (waybill, chosen)
-            except (ActivityError, ApplicationError) as err:
-                if (cause := business_failure(err, CARRIER_REJECTED)) is not None:
-                    refused[chosen.carrier] = cause.message
-                    continue
-                refused[chosen.carrier] = f"unavailable: {err.cause or err}"
-                # its answer may have been lost after it booked: release that booking if it
-                # answers now (a waybill never collected is not billed, so this is tidiness)
-                try:
-                    await workflow.execute_activity_method(
-                        CarrierActivities.cancel_waybill,
-                        CancelWaybillRequest(carrier=chosen.carrier, shipment_id=s.shipment_id,
-                                             protocol=chosen.protocol),
-                        task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
-                        retry_policy=RetryPolicy(maximum_attempts=2))
-                except (ActivityError, ApplicationError):
-                    refused[chosen.carrier] += "; its possible booking could not be cancelled"
-        if booked is not None:
-            decision.outcome.update(chosen=booked[1].carrier, level=booked[1].level,
-                                    fee=str(booked[1].fee), promised_days=booked[1].promised_days)
-        decision.outcome["refused"] = sorted(refused)
-        decision.outcome["refusals"] = refused
-        self.decisions.append(decision)
-        return booked
+            return WaybillRequest(shipment=s, carrier=quote.carrier, address=address, protocol=quote.protocol,
+                                  level=quote.level, origin_province=origin_province)
+
+        booking = await book_carrier(s, inp.address.province, facts, request_for)
+        self.decisions.append(booking.decision)
+        if booking.waybill is None or booking.quote is None:
+            return None
+        return booking.waybill, booking.quote
 
     async def _follow(self, inp: ShipmentInput, waybill: Waybill) -> ShipmentResult:
         """Late: past the promise, and nothing heard for `transit_grace_days` since the

@@ -22,6 +22,7 @@ from tests.factories import make_order
 from tests.harness import serve_app, wait_until
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start
+from tests.workflow.test_shipping import best_by_the_rules
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow, return_workflow_id
 
@@ -102,6 +103,9 @@ async def test_a_refund_follows_the_label_the_receipt_and_the_restock(wf: Workfl
         waiting.label_waybill
         and f"{waiting.label_carrier}:R-{waiting.rma}" in (await ledger(wf, "carriers"))["waybills"]
     )
+    [label] = [d for d in waiting.decisions if d.ruleset == "carriers"]
+    assert label.facts["direction"] == "return" and label.fired == ["return-label-cheapest"]
+    assert waiting.label_carrier == label.outcome["chosen"] == best_by_the_rules(label)[0]
     async with httpx.AsyncClient() as http:
         expected = (await http.get(f"{wf.urls['wms']}/admin/orders")).json()["returns"][waiting.rma]
     assert expected["type"] == "THRK" and expected["warehouse"] == warehouse
@@ -122,6 +126,37 @@ async def test_a_refund_follows_the_label_the_receipt_and_the_restock(wf: Workfl
     assert list(refunds) == [state.rma] and refunds[state.rma]["send_back_fee"] == "59.00"
     stored = await return_store.get(wf.db, state.rma)
     assert stored is not None and stored["status"] == "refunded"
+
+
+async def test_a_platinum_members_return_label_keeps_the_carrier_rules(wf: WorkflowStack) -> None:
+    """Return labels are chosen by rules/carriers.yaml like outbound parcels: cheapest, but
+    a platinum member's parcel still goes by SF or JD, though ZTO would be cheaper."""
+    order = make_order("ret-plat", [("COKE-330-24", 1)], tier="platinum")
+    await delivered(wf, order)
+    warehouse = (await return_store.delivered_units(wf.db, order.order_id))[1]["COKE-330-24"]["warehouse"]
+    handle = await ask(
+        wf,
+        order,
+        {"lines": [{"sku": "COKE-330-24", "quantity": 1, "reason": "changed_mind", "condition": "unopened"}]},
+    )
+    waiting = await wait_until(lambda: in_status(handle, ReturnStatus.AWAITING_GOODS), "the return label")
+    [label] = [d for d in waiting.decisions if d.ruleset == "carriers"]
+    assert label.fired == ["return-label-cheapest", "platinum-premium-carriers"]
+    cheapest_of_all = min(
+        (q for q in label.facts["quotes"] if q["eligible"]), key=lambda q: (Decimal(q["fee"]), q["carrier"])
+    )
+    assert cheapest_of_all["carrier"] == "zto"
+    assert waiting.label_carrier == best_by_the_rules(label)[0]
+    assert waiting.label_carrier in ("sf", "jd")
+    await handle.signal(
+        ReturnWorkflow.received,
+        ReturnReceipt(
+            out_biz_code="p",
+            warehouse=warehouse,
+            lines=[Inspection(sku="COKE-330-24", quantity=1, grade="restock")],
+        ),
+    )
+    assert (await handle.result()).status == ReturnStatus.REFUNDED
 
 
 async def test_an_exchange_starts_a_linked_replacement_that_is_not_charged(wf: WorkflowStack) -> None:

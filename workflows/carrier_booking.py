@@ -1,0 +1,111 @@
+"""Rate-shop a parcel, let the carrier rules weigh cost against time, and book the best
+carrier that takes it. Shared by outbound parcels (ShipmentWorkflow) and return labels
+(ReturnWorkflow), so both are chosen by the same rule file and recorded the same way.
+
+Runs inside a workflow: every call is an activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier_clients import booking_id
+    from activities.carriers import CarrierActivities
+    from activities.errors import CARRIER_REJECTED
+    from activities.store import StoreActivities
+    from config import queues
+    from domain.messages import (
+        CancelWaybillRequest,
+        Decision,
+        DecisionRequest,
+        Quote,
+        QuoteRequest,
+        Shipment,
+        Waybill,
+        WaybillRequest,
+    )
+    from domain.rating import choose
+    from workflows.failures import business_failure
+    from workflows.options import LOCAL, REMOTE
+
+# A carrier that keeps failing (5xx, timeouts) for this long is passed over for the next one.
+CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10), maximum_attempts=4)}
+
+
+@dataclass
+class Booking:
+    """The carrier decision (every quote, the rules' outcome, who refused and why) and the
+    waybill, if any carrier took the parcel."""
+
+    decision: Decision
+    waybill: Waybill | None = None
+    quote: Quote | None = None
+    refusals: dict[str, str] = field(default_factory=dict)
+
+
+async def book_carrier(
+    parcel: Shipment,
+    destination_province: str,
+    facts: dict[str, Any],
+    request_for: Callable[[Quote, str], WaybillRequest],
+) -> Booking:
+    """`facts` are the carrier rules' facts apart from the quotes; `request_for(quote,
+    origin_province)` builds the booking, read again for each try (an outbound parcel's
+    address may change while carriers are tried)."""
+    quotes = await workflow.execute_local_activity_method(
+        StoreActivities.quote_carriers,
+        QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()),
+        **LOCAL)
+    decision = await workflow.execute_local_activity_method(
+        StoreActivities.decide,
+        DecisionRequest(order_id=parcel.order_id, key=f"{parcel.shipment_id}:carriers", ruleset="carriers",
+                        facts={**facts, "quotes": [q.model_dump(mode="json") for q in quotes.quotes]},
+                        step=f"carrier:{parcel.shipment_id}"),
+        **LOCAL,
+    )
+    booking = Booking(decision=decision)
+    refused = booking.refusals
+    while booking.waybill is None and (chosen := choose(quotes.quotes, decision.outcome, set(refused))):
+        request = request_for(chosen, quotes.origin_province)
+        try:
+            booking.waybill = await workflow.execute_activity_method(
+                CarrierActivities.create_waybill, request, task_queue=queues.CARRIERS, **CARRIER_CALL)
+            booking.quote = chosen
+        except (ActivityError, ApplicationError) as err:
+            if (cause := business_failure(err, CARRIER_REJECTED)) is not None:
+                refused[chosen.carrier] = cause.message
+                continue
+            refused[chosen.carrier] = f"unavailable: {err.cause or err}"
+            if not await _release_possible_booking(chosen, booking_id(request)):
+                refused[chosen.carrier] += "; its possible booking could not be cancelled"
+    if booking.quote is not None:
+        decision.outcome.update(chosen=booking.quote.carrier, level=booking.quote.level,
+                                fee=str(booking.quote.fee), promised_days=booking.quote.promised_days)
+    decision.outcome["refused"] = sorted(refused)
+    decision.outcome["refusals"] = refused
+    return booking
+
+
+async def _release_possible_booking(quote: Quote, carrier_order_id: str) -> bool:
+    """A carrier that stayed down may have booked before its answer was lost: cancel that
+    booking if it answers now (a waybill never collected is not billed, so this is tidiness)."""
+    try:
+        await workflow.execute_activity_method(
+            CarrierActivities.cancel_waybill,
+            CancelWaybillRequest(
+                carrier=quote.carrier, shipment_id=carrier_order_id, protocol=quote.protocol),
+            task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=2))
+    except (ActivityError, ApplicationError):
+        return False
+    return True
