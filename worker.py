@@ -93,7 +93,8 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
                             store.record_shipment, store.record_address, store.quote_carriers,
                             inv.warehouse_codes, inv.stock_differences, inv.correct_stock, inv.alert,
                             inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
-                            inv.backordered_orders, inv.plan_rebalance, ret.record_return, ret.restock],
+                            inv.backordered_orders, inv.plan_rebalance, ret.record_return,
+                            ret.book_returned_units],
                 max_concurrent_activities=50,
             ))
         elif name == queues.WMS:

@@ -1,11 +1,11 @@
-"""Returns' own bookkeeping: the RMA row the API reads, and restocking through the ledger."""
+"""Returns' own bookkeeping: the RMA row the API reads, and returned units in the ledger."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
-from domain.returns import RestockRequest, ReturnState
+from domain.returns import ReturnedUnits, ReturnState
 from store import returns as return_store
 
 
@@ -17,8 +17,8 @@ class ReturnActivities:
     async def record_return(self, state: ReturnState) -> None:
         await return_store.save_state(self.db, state)
 
-    @activity.defn(name="restock_return")
-    async def restock(self, req: RestockRequest) -> str:
-        """A receipt of type THRK in the ledger, once per RMA and SKU (`applied` or `duplicate`);
-        the units are available to orders again at once."""
-        return await return_store.book_restock(self.db, req.rma, req.warehouse, req.sku, req.quantity)
+    @activity.defn(name="book_returned_units")
+    async def book_returned_units(self, units: ReturnedUnits) -> str:
+        """Sellable units on hand (available to orders at once), defective ones held for
+        refurbishing, once per RMA, SKU and grade (`applied`, `duplicate` or `not booked`)."""
+        return await return_store.book_returned_units(self.db, units)

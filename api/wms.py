@@ -24,7 +24,7 @@ from api.errors import problem
 from config import queues
 from config.settings import Settings
 from domain.model import workflow_id_for
-from domain.returns import GRADE_OF_INVENTORY_TYPE, Inspection, ReturnReceipt
+from domain.returns import GRADE_OF_INVENTORY_TYPE, Inspection, ReturnedUnits, ReturnReceipt
 from domain.stock_messages import TransferArrival, TransferRequest
 from domain.wire import qimen
 from store import ledger, reconcile, transfers
@@ -61,9 +61,10 @@ def _stock_changes(data: dict[str, Any]) -> list[ledger.StockChange]:
             warehouse=str(i["warehouseCode"]),
             quantity=int(str(i["quantity"])),
             order_type=str(i.get("orderType") or ""),
+            inventory_type=str(i.get("inventoryType") or "ZP"),
         )
         for i in _as_list(data.get("items"))
-        if str(i.get("inventoryType") or "ZP") == "ZP"
+        if str(i.get("inventoryType") or "ZP") in ("ZP", "CC")
     ]
 
 
@@ -150,8 +151,10 @@ def router(settings: Settings) -> APIRouter:
         if await return_store.get(db, rma) is None:
             return _xml(qimen.response("failure", "404", f"Ordo has no return {rma}"), 404)
         for ln in receipt.lines:
-            if ln.grade == "restock" and ln.quantity > 0:
-                await return_store.book_restock(db, rma, receipt.warehouse, ln.sku, ln.quantity)
+            if ln.quantity > 0:
+                await return_store.book_returned_units(
+                    db, ReturnedUnits(rma=rma, warehouse=receipt.warehouse, sku=ln.sku,
+                                      quantity=ln.quantity, grade=ln.grade))
         client = await request.app.state.temporal.client()
         try:
             await client.get_workflow_handle(return_workflow_id(rma)).signal("received", receipt)
@@ -192,7 +195,8 @@ def router(settings: Settings) -> APIRouter:
     async def inventory(sku: str, request: Request) -> JSONResponse:
         """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
         available (= on hand - reserved - safety stock), in transit (visible, not yet
-        promised), per channel (less the channel's allocation buffer), and the totals."""
+        promised), defective (returned units graded CC, held for refurbishing, never sold),
+        per channel (less the channel's allocation buffer), and the totals."""
         buffers = settings.channel_buffers
         levels = await ledger.availability(request.app.state.read_db, sku, buffers)
         if not levels:
@@ -203,6 +207,7 @@ def router(settings: Settings) -> APIRouter:
                 "warehouses": levels,
                 "available": sum(lv["available"] for lv in levels),
                 "in_transit": sum(lv["in_transit"] for lv in levels),
+                "defective": sum(lv["defective"] for lv in levels),
                 "available_by_channel": {
                     ch: sum(lv["by_channel"][ch] for lv in levels) for ch in sorted(buffers)
                 },

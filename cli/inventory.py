@@ -76,7 +76,9 @@ def show(
             style="red",
         )
         raise typer.Exit(1)
-    table = Table("warehouse", "on hand", "reserved", "safety stock", "available", "in transit", title=sku)
+    table = Table(
+        "warehouse", "on hand", "reserved", "safety stock", "available", "in transit", "defective", title=sku
+    )
     for lv in levels:
         table.add_row(
             lv["warehouse"],
@@ -85,9 +87,12 @@ def show(
             str(lv["safety_stock"]),
             str(lv["available"]),
             str(lv["in_transit"]),
+            str(lv["defective"]),
         )
     console.print(table)
-    recent = Table("when", "warehouse", "kind", "on hand", "reserved", "reference", title="latest movements")
+    recent = Table(
+        "when", "warehouse", "kind", "on hand", "reserved", "defective", "reference", title="latest movements"
+    )
     for m in moves:
         recent.add_row(
             f"{m['created_at']:%Y-%m-%d %H:%M:%S}",
@@ -95,6 +100,7 @@ def show(
             m["kind"],
             f"{m['on_hand_delta']:+d}",
             f"{m['reserved_delta']:+d}",
+            f"{m['defective_delta']:+d}",
             m["reference"],
         )
     console.print(recent)

@@ -116,16 +116,18 @@ async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: flo
 
 async def seed_wms_stock(settings: Settings) -> int:
     """The WMS simulator keeps its stock in memory: each start it is given the ledger's on-hand
-    balances, as a real WMS and OMS agree after a stocktake. Drift starts from zero."""
+    and defective balances, as a real WMS and OMS agree after a stocktake. Drift starts from
+    zero."""
     engine = make_engine(settings.effective_database_url, readonly=True)
     try:
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(t.stock.c.warehouse, t.stock.c.sku, t.stock.c.on_hand))).all()
+            rows = (await conn.execute(
+                select(t.stock.c.warehouse, t.stock.c.sku, t.stock.c.on_hand, t.stock.c.defective))).all()
     finally:
         await engine.dispose()
     async with httpx.AsyncClient(timeout=10) as http:
         resp = await http.put(f"{settings.wms_url}/admin/stock", json={"stock": [
-            {"warehouse": w, "sku": s, "quantity": q} for w, s, q in rows]})
+            {"warehouse": w, "sku": s, "quantity": q, "defective": d} for w, s, q, d in rows]})
         resp.raise_for_status()
     return len(rows)
 

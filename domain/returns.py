@@ -212,8 +212,11 @@ class ReturnOrderRequest(BaseModel):
     lines: list[ReturnLine]
 
 
-class RestockRequest(BaseModel):
+class ReturnedUnits(BaseModel):
+    """Units of one SKU that came back under an RMA, as the warehouse graded them."""
+
     rma: str
     warehouse: str
     sku: str
     quantity: int
+    grade: Grade = "restock"

@@ -6,7 +6,8 @@ an outbound order is accepted and returns if it is cancelled), carries out trans
 `entryorder.confirm` pushed to Ordo when the goods arrive), answers `inventory.query`
 snapshots, and pushes `stockchange.report` for receipts, cycle counts and damage. An event
 can also be applied silently (a lost message), which is the drift Ordo's reconciliation
-must find.
+must find. Returned units graded CC (defective) are held apart from the sellable stock until
+they are refurbished (CC out, ZP in, one report) or scrapped (CC out).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from config.settings import get_settings
 from domain.wire import qimen
 from simulators.faults import Faults
 
-EVENT_TYPES = {"receipt": "CGRK", "count": "PDTZ", "damage": "BFCK"}  # purchase in, stocktake, scrap
+# purchase in, stocktake, scrap; refurbished: defective units made sellable (an inventory-type
+# adjustment), scrapped: defective units written off
+EVENT_TYPES = {"receipt": "CGRK", "count": "PDTZ", "damage": "BFCK", "refurbish": "KCTZ", "scrap": "BFCK"}
+# the stock each event takes units from (-) and puts them into (+)
+EVENT_MOVES = {"receipt": (None, "ZP"), "count": (None, "ZP"), "damage": ("ZP", None),
+               "refurbish": ("CC", "ZP"), "scrap": ("CC", None)}
 
 
 def create_app(faults: Faults | None = None) -> FastAPI:
@@ -39,6 +45,8 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     pending: set[asyncio.Task[None]] = set()
     return_seconds = float(os.environ.get("ORDO_SIM_RETURN_SECONDS", "0"))
     stock: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> sellable (ZP) units
+    defective: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> defective (CC) units
+    held = {"ZP": stock, "CC": defective}
     ids = itertools.count(1)
     pushed: list[dict[str, Any]] = []
 
@@ -166,8 +174,9 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         if method == "inventory.query":
             wanted = {el.text or "" for el in ET.fromstring(body).iter("warehouseCode")}
             items = [
-                {"warehouseCode": w, "itemCode": sku, "inventoryType": "ZP", "quantity": q, "lockQuantity": 0}
-                for (w, sku), q in sorted(stock.items())
+                {"warehouseCode": w, "itemCode": sku, "inventoryType": kind, "quantity": q, "lockQuantity": 0}
+                for kind, units in held.items()
+                for (w, sku), q in sorted(units.items())
                 if not wanted or w in wanted
             ]
             return xml(qimen.response("success", "0", "ok", items=items))
@@ -175,22 +184,32 @@ def create_app(faults: Faults | None = None) -> FastAPI:
 
     @app.put("/admin/stock")
     async def seed(request: Request) -> dict[str, int]:
-        """Opening stock: `{"stock": [{"warehouse", "sku", "quantity"}]}` replaces what is held."""
+        """Opening stock: `{"stock": [{"warehouse", "sku", "quantity", "defective": 0}]}`
+        replaces what is held."""
         rows = (await request.json())["stock"]
         stock.clear()
+        defective.clear()
         for r in rows:
             stock[(str(r["warehouse"]), str(r["sku"]))] = int(r["quantity"])
+            if int(r.get("defective") or 0):
+                defective[(str(r["warehouse"]), str(r["sku"]))] = int(r["defective"])
         return {"rows": len(stock)}
 
     @app.post("/admin/events")
     async def event(request: Request) -> dict[str, Any]:
-        """`{"type": receipt|count|damage, "warehouse", "sku", "quantity" (signed for count),
-        "silent": false}`: change the stock, and unless silent report it to Ordo."""
+        """`{"type": receipt|count|damage|refurbish|scrap, "warehouse", "sku", "quantity"
+        (signed for count), "silent": false}`: change the stock, and unless silent report it
+        to Ordo (refurbish: CC out and ZP in, in one report under one outBizCode)."""
         ev = await request.json()
-        qty = int(ev["quantity"]) * (-1 if ev["type"] == "damage" else 1)
         key = (str(ev["warehouse"]), str(ev["sku"]))
-        stock[key] = stock.get(key, 0) + qty
+        qty = abs(int(ev["quantity"])) if ev["type"] != "count" else int(ev["quantity"])
+        source, target = EVENT_MOVES[ev["type"]]
+        if source == "CC" and defective.get(key, 0) < qty:
+            return {"error": f"only {defective.get(key, 0)} defective {key[1]} at {key[0]}"}
         code = f"SC{next(ids):08d}"
+        changes = [(kind, sign * qty) for kind, sign in ((source, -1), (target, +1)) if kind]
+        for kind, change in changes:
+            held[kind][key] = held[kind].get(key, 0) + change
         if ev.get("silent"):
             return {"outBizCode": code, "reported": False}
         answer = await push(
@@ -204,10 +223,11 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                         "orderType": EVENT_TYPES[ev["type"]],
                         "outBizCode": code,
                         "itemCode": key[1],
-                        "inventoryType": "ZP",
-                        "quantity": qty,
+                        "inventoryType": kind,
+                        "quantity": change,
                         "changeTime": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                     }
+                    for kind, change in changes
                 ]
             },
         )
@@ -273,8 +293,12 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             )
             for ln in ret["lines"]
         ]
-        if ret["status"] != "RECEIVED":
+        if ret["status"] != "RECEIVED":  # scrapped (JS) units are not kept
             move(ret["warehouse"], [ln for ln in lines if ln["inventoryType"] == "ZP"], +1, "actualQty")
+            for ln in lines:
+                if ln["inventoryType"] == "CC":
+                    key = (ret["warehouse"], str(ln["itemCode"]))
+                    defective[key] = defective.get(key, 0) + int(str(ln["actualQty"]))
             ret["status"] = "RECEIVED"
         answer = await push(
             "returnorder.confirm",
@@ -310,7 +334,10 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             "transfers": transfers,
             "returns": returns,
             "faults_injected": faults.injected,
-            "stock": [{"warehouse": w, "sku": s, "quantity": q} for (w, s), q in sorted(stock.items())],
+            **{
+                name: [{"warehouse": w, "sku": s, "quantity": q} for (w, s), q in sorted(units.items())]
+                for name, units in (("stock", stock), ("defective", defective))
+            },
             "pushed": pushed[-50:],
         }
 

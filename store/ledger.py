@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from store import tables as t
 
 KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship",
-         "transfer_out", "transfer_in", "transfer_back")
+         "transfer_out", "transfer_in", "transfer_back",
+         "defective")  # CC units in (a graded return, damage found) or out (refurbished, scrapped)
 
 
 async def record(
@@ -25,6 +26,7 @@ async def record(
     on_hand: int = 0,
     reserved: int = 0,
     in_transit: int = 0,
+    defective: int = 0,
 ) -> None:
     assert kind in KINDS, kind
     await conn.execute(
@@ -35,6 +37,7 @@ async def record(
             on_hand_delta=on_hand,
             reserved_delta=reserved,
             in_transit_delta=in_transit,
+            defective_delta=defective,
             reference=reference[:240],
         )
     )
@@ -51,6 +54,8 @@ class Drift:
     held: int  # units in held reservation rows
     in_transit: int = 0
     in_transit_ledger: int = 0
+    defective: int = 0
+    defective_ledger: int = 0
 
     def describe(self) -> str:
         parts = []
@@ -62,6 +67,8 @@ class Drift:
             parts.append(f"reserved {self.reserved}, held reservations add up to {self.held}")
         if self.in_transit != self.in_transit_ledger:
             parts.append(f"in transit {self.in_transit}, ledger says {self.in_transit_ledger}")
+        if self.defective != self.defective_ledger:
+            parts.append(f"defective {self.defective}, ledger says {self.defective_ledger}")
         return "; ".join(parts)
 
 
@@ -69,7 +76,7 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
     """(stock rows checked, the ones whose balance the ledger or the reservations disagree with)."""
     async with engine.connect() as conn:
         sums = {
-            (r.sku, r.warehouse): (int(r.on_hand), int(r.reserved), int(r.in_transit))
+            (r.sku, r.warehouse): (int(r.on_hand), int(r.reserved), int(r.in_transit), int(r.defective))
             for r in await conn.execute(
                 select(
                     t.stock_movements.c.sku,
@@ -77,6 +84,7 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
                     func.sum(t.stock_movements.c.on_hand_delta).label("on_hand"),
                     func.sum(t.stock_movements.c.reserved_delta).label("reserved"),
                     func.sum(t.stock_movements.c.in_transit_delta).label("in_transit"),
+                    func.sum(t.stock_movements.c.defective_delta).label("defective"),
                 ).group_by(t.stock_movements.c.sku, t.stock_movements.c.warehouse)
             )
         }
@@ -98,12 +106,13 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
     rows = {(r.sku, r.warehouse): r for r in stock}
     for key in sorted(keys):
         row = rows.get(key)
-        on_hand, reserved, in_transit = (
-            (int(row.on_hand), int(row.reserved), int(row.in_transit)) if row else (0, 0, 0)
+        on_hand, reserved, in_transit, defective = (
+            (int(row.on_hand), int(row.reserved), int(row.in_transit), int(row.defective))
+            if row else (0, 0, 0, 0)
         )
-        ledger = sums.get(key, (0, 0, 0))
+        ledger = sums.get(key, (0, 0, 0, 0))
         d = Drift(key[0], key[1], on_hand, ledger[0], reserved, ledger[1], held.get(key, 0),
-                  in_transit, ledger[2])
+                  in_transit, ledger[2], defective, ledger[3])
         if d.describe():
             drifts.append(d)
     return len(keys), drifts
@@ -126,7 +135,8 @@ async def availability(
                     "reserved": r.reserved,
                     "safety_stock": r.safety_stock,
                     "available": available,
-                "in_transit": r.in_transit,
+                    "in_transit": r.in_transit,
+                    "defective": r.defective,
                     "by_channel": {
                         ch: max(available - b, 0) for ch, b in sorted((channel_buffers or {}).items())
                     },
@@ -156,17 +166,31 @@ class StockChange:
     warehouse: str
     quantity: int  # signed: + stock arrived, - stock left or was written off
     order_type: str
+    inventory_type: str = "ZP"  # ZP sellable (on hand) or CC defective
+
+    @property
+    def key(self) -> str:
+        """The WMS's idempotency key; one report may move the same code's units from CC to ZP."""
+        if self.inventory_type == "ZP":
+            return self.out_biz_code
+        return f"{self.out_biz_code}:{self.inventory_type}"
 
 
 async def apply_stock_change(engine: AsyncEngine, change: StockChange) -> str:
-    """Apply one WMS stock change once (keyed by outBizCode): `applied`, `duplicate`, or a
-    refusal in words (unknown stock row, or on hand would fall below what is reserved)."""
-    kind = "receipt" if change.quantity > 0 and change.order_type in RECEIPT_TYPES else "adjustment"
+    """Apply one WMS stock change once (keyed by outBizCode and inventory type): `applied`,
+    `duplicate`, or a refusal in words (unknown stock row, on hand would fall below what is
+    reserved, or defective stock below zero). ZP changes move on hand, CC changes the
+    defective count, which is never sold."""
+    defective = change.inventory_type == "CC"
+    if defective:
+        kind = "defective"
+    else:
+        kind = "receipt" if change.quantity > 0 and change.order_type in RECEIPT_TYPES else "adjustment"
     try:
         async with engine.begin() as conn:
             await conn.execute(
                 t.wms_events.insert().values(
-                    out_biz_code=change.out_biz_code,
+                    out_biz_code=change.key[:100],
                     sku=change.sku,
                     warehouse=change.warehouse,
                     quantity=change.quantity,
@@ -174,26 +198,31 @@ async def apply_stock_change(engine: AsyncEngine, change: StockChange) -> str:
                 )
             )
             where = [t.stock.c.sku == change.sku, t.stock.c.warehouse == change.warehouse]
-            row = (await conn.execute(select(t.stock.c.on_hand, t.stock.c.reserved).where(*where))).first()
+            balances = select(t.stock.c.on_hand, t.stock.c.reserved, t.stock.c.defective).where(*where)
+            row = (await conn.execute(balances)).first()
             if row is None:
                 raise _Refused(
                     f"no stock row for {change.sku} at {change.warehouse}; import the product first"
                 )
-            if row.on_hand + change.quantity < row.reserved:
+            if defective and row.defective + change.quantity < 0:
+                raise _Refused(
+                    f"{change.sku}@{change.warehouse}: defective stock would fall to "
+                    f"{row.defective + change.quantity}; Ordo holds {row.defective} defective"
+                )
+            if not defective and row.on_hand + change.quantity < row.reserved:
                 raise _Refused(
                     f"{change.sku}@{change.warehouse}: on hand would fall to "
                     f"{row.on_hand + change.quantity}, below the {row.reserved} reserved"
                 )
-            await conn.execute(
-                update(t.stock).where(*where).values(on_hand=t.stock.c.on_hand + change.quantity)
-            )
+            column = t.stock.c.defective if defective else t.stock.c.on_hand
+            await conn.execute(update(t.stock).where(*where).values({column: column + change.quantity}))
             await record(
                 conn,
                 change.sku,
                 change.warehouse,
                 kind,
-                f"wms:{change.out_biz_code}",
-                on_hand=change.quantity,
+                f"wms:{change.key}",
+                **{"defective" if defective else "on_hand": change.quantity},
             )
     except IntegrityError:
         return "duplicate"

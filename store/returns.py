@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import FieldError
 from domain.model import Order
-from domain.returns import ReturnCase, ReturnRequest, ReturnState, ReturnStatus, check_request
+from domain.returns import ReturnCase, ReturnedUnits, ReturnRequest, ReturnState, ReturnStatus, check_request
 from store import catalog, ledger
 from store import tables as t
 
@@ -163,13 +163,18 @@ async def case_for(engine: AsyncEngine, rma: str, order_id: str, req: ReturnRequ
     )
 
 
-async def book_restock(engine: AsyncEngine, rma: str, warehouse: str, sku: str, quantity: int) -> str:
-    """Sellable returned units back on hand: a THRK receipt, once per RMA and SKU (`applied`
-    or `duplicate`). Booked when the WMS confirms the receipt, so the ledger moves when the
-    warehouse's count does (a reconciliation in between would see drift otherwise); the
-    ReturnWorkflow books the same key again as a backstop."""
+async def book_returned_units(engine: AsyncEngine, units: ReturnedUnits) -> str:
+    """Returned units into the ledger, once per RMA, SKU and grade: sellable (restock) units
+    on hand as a THRK receipt, defective (refurbish) units into the defective count, which is
+    never sold; disposed units are scrapped by the warehouse and not booked. Booked when the
+    WMS confirms the receipt, so the ledger moves when the warehouse's count does (a
+    reconciliation in between would see drift otherwise); the ReturnWorkflow books the same
+    key again as a backstop. `applied`, `duplicate`, or why not."""
+    if units.grade == "dispose":
+        return "not booked: disposed by the warehouse"
     return await ledger.apply_stock_change(
         engine,
-        ledger.StockChange(out_biz_code=f"{rma}:{sku}"[:100], sku=sku, warehouse=warehouse,
-                           quantity=quantity, order_type="THRK"),
+        ledger.StockChange(out_biz_code=f"{units.rma}:{units.sku}"[:96], sku=units.sku,
+                           warehouse=units.warehouse, quantity=units.quantity, order_type="THRK",
+                           inventory_type="ZP" if units.grade == "restock" else "CC"),
     )

@@ -69,6 +69,8 @@ stock = Table(
     Column("reserved", Integer, nullable=False, server_default="0"),
     Column("safety_stock", Integer, nullable=False, server_default="0"),  # never promised to orders
     Column("in_transit", Integer, nullable=False, server_default="0"),  # transfers on the way here
+    # returned units graded CC (defective): at the warehouse, never sold until refurbished
+    Column("defective", Integer, nullable=False, server_default="0"),
     CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="ck_stock_reserved_within_on_hand"),
 )
 
@@ -95,6 +97,7 @@ stock_movements = Table(
     Column("on_hand_delta", Integer, nullable=False),
     Column("reserved_delta", Integer, nullable=False),
     Column("in_transit_delta", Integer, nullable=False, server_default="0"),
+    Column("defective_delta", Integer, nullable=False, server_default="0"),
     Column("reference", String(240), nullable=False),  # order id, reservation key, file
     _now(),
     Index("ix_stock_movements_sku_warehouse", "sku", "warehouse"),

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
@@ -16,9 +17,11 @@ from api.app import create_app
 from config.settings import PROJECT_ROOT, Settings
 from domain.messages import LineFacts
 from domain.model import Catalogue, Product, StockLevel, Temperature
+from domain.returns import Grade, ReturnedUnits
 from domain.sourcing import plan_sourcing
 from domain.wire import qimen
 from store import inventory, ledger
+from store import returns as return_store
 from store import tables as t
 from store.catalog import import_catalogue
 from store.db import make_engine
@@ -143,7 +146,7 @@ async def test_the_ledger_explains_every_balance_and_the_audit_names_drift(db_ur
         assert await inventory.stock_row(engine, "LEDGER-1", "SH-01") == (12, 0)
         assert await ledger.availability(engine, "LEDGER-1") == [
             {"warehouse": "SH-01", "on_hand": 12, "reserved": 0, "safety_stock": 3, "available": 9,
-             "in_transit": 0, "by_channel": {}}
+             "in_transit": 0, "defective": 0, "by_channel": {}}
         ]
         kinds = [
             (m["kind"], m["on_hand_delta"], m["reserved_delta"], m["reference"])
@@ -312,5 +315,63 @@ async def test_a_purchase_receipt_confirmed_by_the_wms_is_booked_once_over_the_a
         assert await inventory.stock_row(engine, "RICE-5KG", "GZ-01") == (rice[0] + 28, rice[1])
         assert await inventory.stock_row(engine, "NOODLE-5PK", "GZ-01") == (noodle[0] + 10, noodle[1])
         assert (await ledger.audit(engine))[1] == []
+    finally:
+        await engine.dispose()
+
+
+async def test_defective_returns_are_kept_apart_from_sellable_stock_until_refurbished(db_url: str) -> None:
+    """Units graded CC are counted at their warehouse but never available; the WMS's report
+    of a refurbishment (CC out, ZP in, one outBizCode) makes them sellable, once."""
+    await prepare_database(db_url)
+    engine = make_engine(db_url)
+
+    def graded(quantity: int, grade: Grade) -> ReturnedUnits:
+        return ReturnedUnits(rma="RMA-1", warehouse="SH-01", sku="COKE-330-24", quantity=quantity,
+                             grade=grade)
+
+    def report(code: str, quantity: int, inventory_type: str) -> ledger.StockChange:
+        return ledger.StockChange(code, "COKE-330-24", "SH-01", quantity, "KCTZ", inventory_type)
+
+    async def shanghai() -> dict[str, Any]:
+        levels = await ledger.availability(engine, "COKE-330-24")
+        [level] = [lv for lv in levels if lv["warehouse"] == "SH-01"]
+        return level
+
+    try:
+        on_hand, reserved = await inventory.stock_row(engine, "COKE-330-24", "SH-01")
+        before = await shanghai()
+        assert await return_store.book_returned_units(engine, graded(2, "refurbish")) == "applied"
+        assert await return_store.book_returned_units(engine, graded(2, "refurbish")) == "duplicate"
+        assert await return_store.book_returned_units(engine, graded(1, "restock")) == "applied"
+        assert (await return_store.book_returned_units(engine, graded(1, "dispose"))).startswith("not booked")
+        assert await ledger.apply_stock_change(engine, report("SC-1", -1, "CC")) == "applied"
+        assert await ledger.apply_stock_change(engine, report("SC-1", +1, "ZP")) == "applied"
+        assert await ledger.apply_stock_change(engine, report("SC-1", -1, "CC")) == "duplicate"
+        refused = await ledger.apply_stock_change(engine, report("SC-2", -2, "CC"))
+        assert refused == "COKE-330-24@SH-01: defective stock would fall to -1; Ordo holds 1 defective"
+
+        after = await shanghai()
+        assert (after["on_hand"], after["defective"]) == (on_hand + 2, 1)
+        assert after["available"] == before["available"] + 2  # the defective unit is not for sale
+        moves = [
+            (m["kind"], m["on_hand_delta"], m["defective_delta"], m["reference"])
+            for m in reversed(await ledger.movements(engine, "COKE-330-24", 4))
+        ]
+        assert moves == [
+            ("defective", 0, 2, "wms:RMA-1:COKE-330-24:CC"),
+            ("receipt", 1, 0, "wms:RMA-1:COKE-330-24"),
+            ("defective", 0, -1, "wms:SC-1:CC"),
+            ("adjustment", 1, 0, "wms:SC-1"),
+        ]
+        assert (await ledger.audit(engine))[1] == []
+        async with engine.begin() as conn:  # someone edits the table behind the ledger's back
+            await conn.execute(
+                update(t.stock)
+                .where(t.stock.c.sku == "COKE-330-24", t.stock.c.warehouse == "SH-01")
+                .values(defective=5)
+            )
+        [drift] = (await ledger.audit(engine))[1]
+        assert drift.describe() == "defective 5, ledger says 1"
+        assert reserved == (await inventory.stock_row(engine, "COKE-330-24", "SH-01"))[1]
     finally:
         await engine.dispose()

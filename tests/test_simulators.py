@@ -68,12 +68,15 @@ async def test_the_wms_keeps_stock_through_delivery_orders_transfers_and_snapsho
     """Qimen shapes end to end against the simulator: a delivery order takes stock out of
     the sellable count and its cancellation puts it back; a transfer (stockout DBCK, entry
     order DBRK, repeated: still one) leaves the source at once and reaches the destination
-    when it arrives; `inventory.query` answers per warehouse."""
+    when it arrives; `inventory.query` answers per warehouse, and Ordo reads only the sellable
+    (ZP) lines of it, not the defective (CC) units the WMS also reports."""
     async with serve_app(wms.create_app(Faults(0))) as url, httpx.AsyncClient() as http:
         w = WmsActivities(http, Settings(wms_url=url))
         await http.put(f"{url}/admin/stock", json={"stock": [
-            {"warehouse": "SH-01", "sku": "COKE-330-24", "quantity": 10},
+            {"warehouse": "SH-01", "sku": "COKE-330-24", "quantity": 10, "defective": 2},
             {"warehouse": "GZ-01", "sku": "COKE-330-24", "quantity": 1}]})
+        held = (await http.get(f"{url}/admin/orders")).json()["defective"]
+        assert held == [{"warehouse": "SH-01", "sku": "COKE-330-24", "quantity": 2}]
 
         async def counts() -> dict[str, int]:
             snap = await w.snapshot(SnapshotRequest(warehouses=["SH-01", "GZ-01"]))

@@ -41,9 +41,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import quantize, to_minor
     from domain.refunds import parcel_value
     from domain.returns import (
-        RestockRequest,
         ReturnApproval,
         ReturnCase,
+        ReturnedUnits,
         ReturnLineState,
         ReturnOrderRequest,
         ReturnReceipt,
@@ -236,13 +236,13 @@ class ReturnWorkflow:
             inspection = got.get(ln.sku)
             ln.received = min(inspection.quantity, ln.quantity) if inspection else 0
             ln.grade = inspection.grade if inspection else ""
-            if inspection and inspection.quantity and ln.grade == "restock":
-                # every sellable unit that arrived, as the API booked it (the same key)
+            if inspection and inspection.quantity and inspection.grade != "dispose":
+                # every unit that arrived, as the API booked it (the same key)
                 await workflow.execute_local_activity_method(
-                    ReturnActivities.restock,
-                    RestockRequest(
+                    ReturnActivities.book_returned_units,
+                    ReturnedUnits(
                         rma=case.rma, warehouse=self.receipt.warehouse, sku=ln.sku,
-                        quantity=inspection.quantity,
+                        quantity=inspection.quantity, grade=inspection.grade,
                     ),
                     **LOCAL,
                 )

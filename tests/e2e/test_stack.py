@@ -583,3 +583,57 @@ async def test_an_order_delivered_through_real_pushes_is_returned_and_refunded_o
         booked = (await conn.execute(select(func.count()).select_from(t.stock_movements).where(
             t.stock_movements.c.reference == f"wms:{rma}:COKE-330-24"))).scalar_one()
     assert booked == 1  # restocked once, though the WMS may have sent its confirmation again
+
+
+async def test_a_defective_return_is_held_apart_until_the_wms_reports_it_refurbished(ordo: Ordo) -> None:
+    """A used item comes back under warranty: the WMS grades it CC, Ordo counts it at the
+    warehouse as defective (never sold); when the WMS reports it refurbished (CC out, ZP in,
+    one stockchange.report) it is on hand and available."""
+    tag = uuid.uuid4().hex[:6]
+    sku = "TSHIRT-M"
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"cc-{tag}", [(sku, 1)]))
+        order_id = r.json()["order_id"]
+        body = await wait_until(functools.partial(settled, ordo, order_id), "the order to settle", within=120)
+        assert body["status"] == "completed", body
+        [parcel] = body["record"]["shipments"]
+        warehouse = parcel["warehouse"]
+
+        async def level() -> dict[str, Any]:
+            levels = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": sku})).json()["warehouses"]
+            return next(lv for lv in levels if lv["warehouse"] == warehouse)
+
+        before = await level()
+        first = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json={
+            "request_id": f"cc-{tag}",
+            "lines": [{"sku": sku, "quantity": 1, "reason": "defective", "condition": "used"}]})
+        assert first.status_code == 202, first.text
+        rma = first.json()["rma"]
+
+        async def finished() -> dict[str, Any] | None:
+            state = (await http.get(f"{ordo.api}/v1/returns/{rma}")).json().get("state") or {}
+            return state if state.get("status") in ("refunded", "rejected", "expired") else None
+
+        state = await wait_until(finished, "the return to be received and refunded", within=90)
+        assert state["status"] == "refunded" and state["lines"][0]["grade"] == "refurbish", state
+        held = await level()
+        assert (held["on_hand"], held["defective"], held["available"]) == (
+            before["on_hand"], before["defective"] + 1, before["available"])
+
+        wms = ordo.env["ORDO_WMS_URL"]
+        fixed = (await http.post(f"{wms}/admin/events", json={
+            "type": "refurbish", "warehouse": warehouse, "sku": sku, "quantity": 1})).json()
+        assert fixed["ordo"]["status"] == 200, fixed
+        sellable = await level()
+        assert (sellable["on_hand"], sellable["defective"], sellable["available"]) == (
+            before["on_hand"] + 1, before["defective"], before["available"] + 1)
+        too_many = (await http.post(f"{wms}/admin/events", json={
+            "type": "scrap", "warehouse": warehouse, "sku": sku, "quantity": before["defective"] + 1})).json()
+        assert f"only {before['defective']} defective" in too_many["error"]
+    async with ordo.db.connect() as conn:
+        returned, refurbished = f"wms:{rma}:{sku}:CC", f"wms:{fixed['outBizCode']}:CC"
+        moved = (await conn.execute(
+            select(t.stock_movements.c.reference, t.stock_movements.c.defective_delta)
+            .where(t.stock_movements.c.reference.in_([returned, refurbished]))
+            .order_by(t.stock_movements.c.id))).all()
+    assert [tuple(m) for m in moved] == [(returned, 1), (refurbished, -1)]  # once each

@@ -18,6 +18,7 @@ from domain.returns import Inspection, ReturnApproval, ReturnReceipt, ReturnRequ
 from domain.status import OrderStatus
 from store import returns as return_store
 from store.inventory import stock_row
+from store.ledger import availability
 from tests.factories import make_order
 from tests.harness import serve_app, wait_until
 from tests.workflow.conftest import WorkflowStack
@@ -73,6 +74,10 @@ async def ledger(wf: WorkflowStack, name: str) -> Any:
         return (
             await http.get(f"{wf.urls[name]}/admin/{'ledger' if name == 'payments' else 'waybills'}")
         ).json()
+
+
+async def defective(wf: WorkflowStack, sku: str, warehouse: str) -> int:
+    return next(lv["defective"] for lv in await availability(wf.db, sku) if lv["warehouse"] == warehouse)
 
 
 async def test_a_change_of_mind_on_frozen_food_is_rejected_without_a_label(wf: WorkflowStack) -> None:
@@ -212,6 +217,7 @@ async def test_a_partial_return_of_a_two_parcel_order_is_decided_and_refunded_li
     )
     await wait_until(lambda: in_status(handle, ReturnStatus.AWAITING_GOODS), "the return label")
     before = await stock_row(wf.db, "COKE-330-24", warehouse)
+    defective_before = await defective(wf, "COKE-330-24", warehouse)
     await handle.signal(
         ReturnWorkflow.received,
         ReturnReceipt(
@@ -230,6 +236,7 @@ async def test_a_partial_return_of_a_two_parcel_order_is_decided_and_refunded_li
     assert state.refund is not None and state.refund.amount == Decimal("47.20") + Decimal("39.90")
     assert not state.refund_shipping
     assert await stock_row(wf.db, "COKE-330-24", warehouse) == before  # nothing sellable came back
+    assert await defective(wf, "COKE-330-24", warehouse) == defective_before + 1  # held for refurbishing
     units, _, _ = await return_store.delivered_units(wf.db, order.order_id)
     more = ReturnRequest.model_validate(
         {"lines": [{"sku": "COKE-330-24", "quantity": 2, "reason": "changed_mind"}], "request_id": "too-many"}
@@ -325,6 +332,7 @@ async def test_the_wms_confirmation_books_sellable_units_before_the_workflow_hea
         return {**params, "sign": qimen.sign(params, body, wf.settings.qimen_secret)}, body
 
     coke, tshirt = await stock_row(wf.db, "COKE-330-24", "SH-01"), await stock_row(wf.db, "TSHIRT-M", "SH-01")
+    tshirt_defective = await defective(wf, "TSHIRT-M", "SH-01")
     app = create_app(wf.settings)
     async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
         app.state.temporal._client = wf.client  # the time-skipping server's, not a dev server's
@@ -337,6 +345,7 @@ async def test_the_wms_confirmation_books_sellable_units_before_the_workflow_hea
     assert unknown.status_code == 404 and "Ordo has no return RMA-nobody" in unknown.text
     assert await stock_row(wf.db, "COKE-330-24", "SH-01") == (coke[0] + 1, coke[1])  # once, sent twice
     assert await stock_row(wf.db, "TSHIRT-M", "SH-01") == tshirt  # graded CC: not sellable
+    assert await defective(wf, "TSHIRT-M", "SH-01") == tshirt_defective + 1  # but counted, once
     history = await wf.client.get_workflow_handle(return_workflow_id(rma)).fetch_history()
     signals = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
     assert len(signals) == 2  # the workflow still hears of it, to refund
