@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -247,6 +247,9 @@ class AddressChange(BaseModel):
 class OperatorNote(BaseModel):
     reason: str = ""
     operator: str = "operator"
+    # on release of an order held for a failed parcel (contact_customer): send the parcel
+    # again (the default) or refund it, when the customer cannot be reached or wants the money
+    then: Literal["resend", "refund"] = "resend"
 
 
 class Transition(BaseModel):

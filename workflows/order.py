@@ -97,6 +97,7 @@ class OrderWorkflow:
         self.reserve_rounds = 0  # every reservation attempt has its own key, across retries
         self.progress_seen = 0
         self.parcel_refunds: list[RefundRequest] = []  # parcels the rules chose to refund, not resend
+        self.operator_then = "resend"  # what the operator chose on releasing a failed parcel
         self.unpaid_hold_minutes = 30.0  # set from the settings by the reservation activity
 
     # ---- queries, signals, updates -------------------------------------------------
@@ -174,6 +175,7 @@ class OrderWorkflow:
 
     @workflow.update(name="release")
     async def release(self, note: OperatorNote) -> ActionResult:
+        self.operator_then = note.then
         self.state.held = False
         self.state.exception_type = ""
         self.state.exception_reason = ""
@@ -184,6 +186,11 @@ class OrderWorkflow:
     def _validate_release(self, note: OperatorNote) -> None:
         if not self.state.held:
             raise ValueError(f"cannot release: the order is not on hold ({self.state.status.value})")
+        failed_parcel = self.state.exception_type.startswith("shipment_") or (
+            self.state.exception_type == "carrier_rejected")
+        if note.then == "refund" and not failed_parcel:
+            raise ValueError("cannot release with then=refund: the order is not held for a failed parcel "
+                             f"({self.state.exception_type or 'held by hand'}); cancel it instead")
 
     @workflow.update(name="change_address")
     async def change_address(self, change: AddressChange) -> ActionResult:
@@ -536,7 +543,10 @@ class OrderWorkflow:
                 outcome = await self._route_exception(
                     kind, generation - 1, f"{r.shipment_id}: {r.reason}",
                     parcel_value_minor=to_minor(value), carrier=r.carrier)
-                if outcome.get("action") == "refund":
+                refund = outcome.get("action") == "refund" or (
+                    outcome.get("action") in ("contact_customer", "hold") and self.operator_then == "refund")
+                self.operator_then = "resend"
+                if refund:
                     self.parcel_refunds.append(RefundRequest(
                         order_id=self.order.order_id, refund_no=f"{self.order.order_id}-{r.shipment_id}",
                         amount=value, reason=f"parcel {r.shipment_id} {r.status.value}"))

@@ -116,11 +116,15 @@ async def test_operator_actions_over_http(ordo: Ordo) -> None:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
         held = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={"reason": "fraud check"})
         again = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={})
+        no_parcel = await http.post(f"{ordo.api}/v1/orders/{order_id}/release", json={"then": "refund"})
+        bad_then = await http.post(f"{ordo.api}/v1/orders/{order_id}/release", json={"then": "shrug"})
         cancelled = await http.post(f"{ordo.api}/v1/orders/{order_id}/cancel", json={"reason": "fraud"})
         late = await http.post(f"{ordo.api}/v1/orders/{order_id}/release", json={})
         missing = await http.post(f"{ordo.api}/v1/orders/shopify-nope/cancel", json={})
     assert held.status_code == 200 and held.json()["status"] == "on_hold"
     assert again.status_code == 409 and "already on hold" in again.json()["error"]
+    assert no_parcel.status_code == 409 and "not held for a failed parcel" in no_parcel.json()["error"]
+    assert bad_then.status_code == 422 and "then" in bad_then.text
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert late.status_code == 409
     assert missing.status_code == 404

@@ -188,6 +188,26 @@ async def test_an_undeliverable_parcel_waits_for_a_new_address_then_goes_again(w
     assert (await handle.result()).status == OrderStatus.COMPLETED
 
 
+async def test_an_undeliverable_parcel_is_refunded_when_the_operator_says_so(wf: WorkflowStack) -> None:
+    """contact_customer, and the customer wants the money, not the parcel: the operator
+    releases with `then: refund`; the parcel is refunded once and not sent again."""
+    order = make_order("nobody-2", [("COKE-330-24", 1)])
+    handle = await start(wf, order)
+    [(sid, waybill)] = await parcels(handle, 1)
+    await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.UNDELIVERABLE)
+    await wait_until(lambda: status_is(handle, OrderStatus.AWAITING_OPERATOR), "a call to the customer")
+    await update(handle, "release", OperatorNote(reason="customer wants the money back", then="refund"))
+    state = await handle.result()
+    assert [s.status for s in state.shipments] == [ShipmentStatus.UNDELIVERABLE]  # not sent again
+    [refund] = state.refunds
+    assert refund.amount == Decimal("59.00") and refund.refund_no == f"{order.order_id}-{sid}"
+    async with httpx.AsyncClient() as http:
+        ledger = (await http.get(f"{wf.urls['payments']}/admin/ledger")).json()
+    paid_back = [(k, r["send_back_fee"]) for k, r in ledger["refunds"].items()
+                 if r["out_trade_no"] == order.order_id]
+    assert paid_back == [(refund.refund_no, "59.00")]  # once
+
+
 async def _refusal(handle: WorkflowHandle[OrderWorkflow, OrderState], order: Any) -> Exception | None:
     try:
         await update(handle, "change_address", AddressChange(address=order.shipping_address))
