@@ -84,15 +84,16 @@ class WmsActivities:
     @activity.defn(name="wms_inventory_snapshot")
     async def snapshot(self, req: SnapshotRequest) -> StockSnapshot:
         reply = await self._call("inventory.query", {
-            "criteriaList": [{"warehouseCode": w, "inventoryType": "ZP"} for w in req.warehouses]})
+            "criteriaList": [{"warehouseCode": w, "inventoryType": kind}
+                             for w in req.warehouses for kind in ("ZP", "CC")]})
         if reply.get("flag") != "success":
             raise RuntimeError(f"WMS inventory.query failed: {reply.get('message')}")  # retried
         items = reply.get("items") or []
         items = items if isinstance(items, list) else [items]
         return StockSnapshot(items=[
             SnapshotItem(warehouse=str(i["warehouseCode"]), sku=str(i["itemCode"]),
-                         quantity=int(str(i["quantity"])))
-            for i in items if isinstance(i, dict) and str(i.get("inventoryType") or "ZP") == "ZP"])
+                         quantity=int(str(i["quantity"])), inventory_type=str(i.get("inventoryType") or "ZP"))
+            for i in items if isinstance(i, dict) and str(i.get("inventoryType") or "ZP") in ("ZP", "CC")])
 
     @activity.defn(name="wms_create_return_order")
     async def create_return_order(self, req: ReturnOrderRequest) -> None:

@@ -31,6 +31,7 @@ class SnapshotItem(BaseModel):
     warehouse: str
     sku: str
     quantity: int
+    inventory_type: str = "ZP"  # ZP sellable, CC defective
 
 
 class SnapshotRequest(BaseModel):
@@ -42,13 +43,15 @@ class StockSnapshot(BaseModel):
 
 
 class Difference(BaseModel):
-    """The WMS counts `wms` sellable units where Ordo expects `ordo` (on hand less what the
-    WMS already holds for accepted delivery orders)."""
+    """The WMS counts `wms` units where Ordo expects `ordo`: for sellable (ZP) stock, on hand
+    less what the WMS already holds for accepted delivery orders; for defective (CC) stock,
+    Ordo's defective count."""
 
     sku: str
     warehouse: str
     ordo: int
     wms: int
+    inventory_type: str = "ZP"
 
     @property
     def delta(self) -> int:

@@ -198,12 +198,15 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     @app.post("/admin/events")
     async def event(request: Request) -> dict[str, Any]:
         """`{"type": receipt|count|damage|refurbish|scrap, "warehouse", "sku", "quantity"
-        (signed for count), "silent": false}`: change the stock, and unless silent report it
-        to Ordo (refurbish: CC out and ZP in, in one report under one outBizCode)."""
+        (signed for count), "inventory_type": "ZP" (a count may find CC units), "silent": false}`:
+        change the stock, and unless silent report it to Ordo (refurbish: CC out and ZP in, in
+        one report under one outBizCode)."""
         ev = await request.json()
         key = (str(ev["warehouse"]), str(ev["sku"]))
         qty = abs(int(ev["quantity"])) if ev["type"] != "count" else int(ev["quantity"])
         source, target = EVENT_MOVES[ev["type"]]
+        if ev["type"] == "count":
+            target = "CC" if ev.get("inventory_type") == "CC" else "ZP"
         if source == "CC" and defective.get(key, 0) < qty:
             return {"error": f"only {defective.get(key, 0)} defective {key[1]} at {key[0]}"}
         code = f"SC{next(ids):08d}"

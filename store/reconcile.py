@@ -1,4 +1,5 @@
-"""Compare the WMS's stock snapshot with the ledger, and book confirmed drift as adjustments.
+"""Compare the WMS's stock snapshot with the ledger, and book confirmed drift as adjustments
+(defective stock as `defective` movements).
 
 The WMS takes stock out of its sellable count when it accepts a delivery order, Ordo when
 the parcel has a waybill; between the two the parcel's units are `at_warehouse` in the
@@ -17,25 +18,30 @@ from store import tables as t
 
 
 async def differences(engine: AsyncEngine, snapshot: StockSnapshot, warehouses: list[str]) -> Differences:
-    wms = {(i.sku, i.warehouse): i.quantity for i in snapshot.items if i.warehouse in warehouses}
+    """Sellable (ZP) units against on hand, allowing for parcels; defective (CC) units against
+    the defective count."""
+    wanted = set(warehouses)
+    wms = {(i.sku, i.warehouse, i.inventory_type): i.quantity
+           for i in snapshot.items if i.warehouse in wanted}
+    ordo: dict[tuple[str, str, str], int] = {}
     async with engine.connect() as conn:
-        ordo = {
-            (r.sku, r.warehouse): int(r.on_hand)
-            for r in await conn.execute(
-                select(t.stock.c.sku, t.stock.c.warehouse, t.stock.c.on_hand).where(
-                    t.stock.c.warehouse.in_(warehouses)
-                )
+        for row in await conn.execute(
+            select(t.stock.c.sku, t.stock.c.warehouse, t.stock.c.on_hand, t.stock.c.defective).where(
+                t.stock.c.warehouse.in_(warehouses)
             )
-        }
-        held_by_wms: dict[tuple[str, str], int] = {}
-        unsettled: set[tuple[str, str]] = set()
+        ):
+            ordo[(row.sku, row.warehouse, "ZP")] = int(row.on_hand)
+            if row.defective:
+                ordo[(row.sku, row.warehouse, "CC")] = int(row.defective)
+        held_by_wms: dict[tuple[str, str, str], int] = {}
+        unsettled: set[tuple[str, str, str]] = set()
         for r in await conn.execute(
             select(t.shipments.c.warehouse, t.shipments.c.lines, t.shipments.c.status).where(
                 t.shipments.c.status.in_(("pending", "at_warehouse")), t.shipments.c.warehouse.in_(warehouses)
             )
         ):
             for line in r.lines:
-                key = (str(line["sku"]), r.warehouse)
+                key = (str(line["sku"]), r.warehouse, "ZP")
                 if r.status == "pending":
                     unsettled.add(key)
                 else:
@@ -47,7 +53,8 @@ async def differences(engine: AsyncEngine, snapshot: StockSnapshot, warehouses: 
             continue
         expected = ordo.get(key, 0) - held_by_wms.get(key, 0)
         if wms.get(key, 0) != expected:
-            found.append(Difference(sku=key[0], warehouse=key[1], ordo=expected, wms=wms.get(key, 0)))
+            found.append(Difference(sku=key[0], warehouse=key[1], inventory_type=key[2], ordo=expected,
+                                    wms=wms.get(key, 0)))
     return Differences(checked=len(keys), differences=found)
 
 
@@ -65,6 +72,7 @@ async def correct(
             warehouse=d.warehouse,
             quantity=d.delta,
             order_type="RECONCILE",
+            inventory_type=d.inventory_type,
         )
         outcome = await ledger.apply_stock_change(engine, change)
         if outcome in ("applied", "duplicate"):
@@ -75,7 +83,7 @@ async def correct(
                     "drift",
                     d.sku,
                     d.warehouse,
-                    f"WMS counts {d.wms}, Ordo expected {d.ordo}: corrected by {d.delta:+d} "
+                    f"WMS counts {d.wms}{_kind(d)}, Ordo expected {d.ordo}: corrected by {d.delta:+d} "
                     f"(over the {alert_units}-unit threshold; look for a lost stock report)",
                 )
                 result.alerts += 1
@@ -86,10 +94,14 @@ async def correct(
                 "drift_not_corrected",
                 d.sku,
                 d.warehouse,
-                f"WMS counts {d.wms}, Ordo expected {d.ordo}, not corrected: {outcome}",
+                f"WMS counts {d.wms}{_kind(d)}, Ordo expected {d.ordo}, not corrected: {outcome}",
             )
             result.alerts += 1
     return result
+
+
+def _kind(d: Difference) -> str:
+    return " defective" if d.inventory_type == "CC" else ""
 
 
 async def raise_alert(engine: AsyncEngine, kind: str, sku: str, warehouse: str, detail: str) -> None:

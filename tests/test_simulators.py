@@ -68,8 +68,8 @@ async def test_the_wms_keeps_stock_through_delivery_orders_transfers_and_snapsho
     """Qimen shapes end to end against the simulator: a delivery order takes stock out of
     the sellable count and its cancellation puts it back; a transfer (stockout DBCK, entry
     order DBRK, repeated: still one) leaves the source at once and reaches the destination
-    when it arrives; `inventory.query` answers per warehouse, and Ordo reads only the sellable
-    (ZP) lines of it, not the defective (CC) units the WMS also reports."""
+    when it arrives; `inventory.query` answers per warehouse, sellable (ZP) and defective (CC)
+    units apart."""
     async with serve_app(wms.create_app(Faults(0))) as url, httpx.AsyncClient() as http:
         w = WmsActivities(http, Settings(wms_url=url))
         await http.put(f"{url}/admin/stock", json={"stock": [
@@ -77,10 +77,13 @@ async def test_the_wms_keeps_stock_through_delivery_orders_transfers_and_snapsho
             {"warehouse": "GZ-01", "sku": "COKE-330-24", "quantity": 1}]})
         held = (await http.get(f"{url}/admin/orders")).json()["defective"]
         assert held == [{"warehouse": "SH-01", "sku": "COKE-330-24", "quantity": 2}]
+        snap = await w.snapshot(SnapshotRequest(warehouses=["SH-01", "GZ-01"]))
+        assert [(i.warehouse, i.quantity) for i in snap.items if i.inventory_type == "CC"] == [("SH-01", 2)]
 
         async def counts() -> dict[str, int]:
             snap = await w.snapshot(SnapshotRequest(warehouses=["SH-01", "GZ-01"]))
-            return {i.warehouse: i.quantity for i in snap.items if i.sku == "COKE-330-24"}
+            sellable = [i for i in snap.items if i.sku == "COKE-330-24" and i.inventory_type == "ZP"]
+            return {i.warehouse: i.quantity for i in sellable}
 
         ref = await w.create_delivery_order(
             DeliveryOrderRequest(shipment=SHIPMENT, address=ADDRESS, source_platform="tmall"))

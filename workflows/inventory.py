@@ -117,8 +117,9 @@ class ReconcileWorkflow:
             return report
         await workflow.sleep(timedelta(seconds=req.confirm_seconds))
         second = await self._compare(warehouses)
-        before = {(d.sku, d.warehouse, d.delta) for d in first.differences}
-        confirmed = [d for d in second.differences if (d.sku, d.warehouse, d.delta) in before]
+        before = {(d.sku, d.warehouse, d.inventory_type, d.delta) for d in first.differences}
+        confirmed = [d for d in second.differences
+                     if (d.sku, d.warehouse, d.inventory_type, d.delta) in before]
         report.transient = len(first.differences) - len(confirmed)
         if confirmed:
             result = await workflow.execute_local_activity_method(

@@ -40,12 +40,13 @@ async def wms_admin(wf: WorkflowStack, method: str, path: str, **kw: Any) -> Any
 async def seed_wms_from_ledger(wf: WorkflowStack) -> None:
     """The WMS starts where Ordo's books are, as after a go-live stocktake."""
     async with wf.db.connect() as conn:
-        rows = (await conn.execute(select(t.stock.c.warehouse, t.stock.c.sku, t.stock.c.on_hand))).all()
+        stock = t.stock.c
+        rows = (await conn.execute(select(stock.warehouse, stock.sku, stock.on_hand, stock.defective))).all()
     await wms_admin(
         wf,
         "PUT",
         "/admin/stock",
-        json={"stock": [{"warehouse": w, "sku": s, "quantity": q} for w, s, q in rows]},
+        json={"stock": [{"warehouse": w, "sku": s, "quantity": q, "defective": d} for w, s, q, d in rows]},
     )
 
 
@@ -81,6 +82,14 @@ async def test_reconciliation_corrects_drift_alerts_above_the_threshold_and_allo
         "/admin/events",
         json={"type": "count", "warehouse": "SH-01", "sku": "RICE-5KG", "quantity": 2, "silent": True},
     )
+    # A stocktake that finds 3 defective T-shirts in the returns corner, not reported either.
+    await wms_admin(
+        wf,
+        "POST",
+        "/admin/events",
+        json={"type": "count", "warehouse": "SH-01", "sku": "TSHIRT-M", "quantity": 3, "inventory_type": "CC",
+              "silent": True},
+    )
     # And a parcel the WMS accepted that has no waybill yet: stock in motion, not drift.
     async with wf.db.begin() as conn:
         await conn.execute(
@@ -103,13 +112,16 @@ async def test_reconciliation_corrects_drift_alerts_above_the_threshold_and_allo
 
     report = await reconcile(wf)
 
-    assert sorted((d.sku, d.warehouse, d.delta) for d in report.corrected) == [
-        ("COKE-330-24", "GZ-01", -7),
-        ("RICE-5KG", "SH-01", 2),
+    assert sorted((d.sku, d.warehouse, d.inventory_type, d.delta) for d in report.corrected) == [
+        ("COKE-330-24", "GZ-01", "ZP", -7),
+        ("RICE-5KG", "SH-01", "ZP", 2),
+        ("TSHIRT-M", "SH-01", "CC", 3),  # defective stock is reconciled too, apart from sellable
     ]
     assert report.alerts == 1 and report.refused == []
     assert await stock_row(wf.db, "COKE-330-24", "GZ-01") == (coke_gz[0] - 7, coke_gz[1])
     assert await stock_row(wf.db, "RICE-5KG", "SH-01") == (rice_sh[0] + 2, rice_sh[1])
+    [tshirt] = [lv for lv in await ledger.availability(wf.db, "TSHIRT-M") if lv["warehouse"] == "SH-01"]
+    assert tshirt["defective"] == 3
     _, drift = await ledger.audit(wf.db)
     assert drift == []  # corrections are ledger rows like any other movement
     async with wf.db.connect() as conn:
