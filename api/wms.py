@@ -136,9 +136,10 @@ def router(settings: Settings) -> APIRouter:
         return _xml(qimen.response("success", "0", f"transfer {code}: {received} received"))
 
     async def return_received(request: Request, data: dict[str, Any]) -> Response:
-        """A customer's return arrived and was graded: sellable units are booked back on hand
-        now, with the warehouse's count, then the receipt goes to its ReturnWorkflow, which
-        refunds (a repeat confirmation is ignored there, and books nothing twice here)."""
+        """A customer's return arrived and was graded: its units are booked now, with the
+        warehouse's count (sellable on hand, defective apart), then the receipt goes to its
+        ReturnWorkflow, which refunds (a repeat confirmation is ignored there, and books
+        nothing twice here)."""
         head = data["returnOrder"]
         rma = str(head["returnOrderCode"])
         receipt = ReturnReceipt(

@@ -53,10 +53,13 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     def xml(body: str) -> Response:
         return Response(content=body, media_type="application/xml")
 
-    def move(warehouse: str, lines: list[dict[str, Any]], sign: int, field: str = "planQty") -> None:
+    def move(
+        warehouse: str, lines: list[dict[str, Any]], sign: int, field: str = "planQty", kind: str = "ZP"
+    ) -> None:
+        units = held[kind]
         for ln in lines:
             key = (warehouse, str(ln.get("itemCode")))
-            stock[key] = stock.get(key, 0) + sign * int(str(ln.get(field) or 0))
+            units[key] = units.get(key, 0) + sign * int(str(ln.get(field) or 0))
 
     async def push(method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Report to Ordo as a real WMS would (signed Qimen XML)."""
@@ -297,11 +300,9 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             for ln in ret["lines"]
         ]
         if ret["status"] != "RECEIVED":  # scrapped (JS) units are not kept
-            move(ret["warehouse"], [ln for ln in lines if ln["inventoryType"] == "ZP"], +1, "actualQty")
-            for ln in lines:
-                if ln["inventoryType"] == "CC":
-                    key = (ret["warehouse"], str(ln["itemCode"]))
-                    defective[key] = defective.get(key, 0) + int(str(ln["actualQty"]))
+            for kind in held:
+                graded = [ln for ln in lines if ln["inventoryType"] == kind]
+                move(ret["warehouse"], graded, +1, "actualQty", kind)
             ret["status"] = "RECEIVED"
         answer = await push(
             "returnorder.confirm",

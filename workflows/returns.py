@@ -4,11 +4,12 @@ replacement on its way.
 Decide each line by the returns rules (approve, reject, or an operator reviews) -> book a
 return label with the carrier the carrier rules pick (direction `return`) among those that
 take it, and tell the warehouse what to expect -> wait for the warehouse's graded receipt
-(or close the return when nothing comes back in time) -> restock what is sellable through
-the ledger -> ask the rules what share of each line's value is refunded after inspection ->
-refund through the payment gateway under the RMA as refund number (paid once however often
-it is retried), or start a linked, already-paid replacement order. Lines the rules let the
-customer keep are refunded without a label.
+(or close the return when nothing comes back in time) -> book what came back through the
+ledger (sellable units on hand, defective ones apart) -> ask the rules what share of each
+line's value is refunded after inspection -> refund through the payment gateway under the
+RMA as refund number (paid once however often it is retried), or start a linked,
+already-paid replacement order. Lines the rules let the customer keep are refunded without
+a label.
 """
 
 from __future__ import annotations
@@ -236,8 +237,9 @@ class ReturnWorkflow:
             inspection = got.get(ln.sku)
             ln.received = min(inspection.quantity, ln.quantity) if inspection else 0
             ln.grade = inspection.grade if inspection else ""
-            if inspection and inspection.quantity and inspection.grade != "dispose":
-                # every unit that arrived, as the API booked it (the same key)
+            if inspection and inspection.quantity:
+                # every unit that arrived, as the API booked it (the same key; the store
+                # decides what each grade books)
                 await workflow.execute_local_activity_method(
                     ReturnActivities.book_returned_units,
                     ReturnedUnits(
