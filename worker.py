@@ -14,8 +14,9 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import structlog
@@ -77,45 +78,44 @@ async def _log_rules_in_force(db: AsyncEngine, rules: RuleEngine) -> None:
         log.warning("rules.log_deferred", error=str(exc))
 
 
+def activities_for(name: str, res: Resources, settings: Settings) -> list[Callable[..., Any]]:
+    """The implementations registered on queue `name`; each answers one contract of
+    `activities.contracts` (tests/unit/test_activity_contracts.py holds them to it)."""
+    if name == queues.ORDERS:
+        store = StoreActivities(res.db, res.rules, settings)
+        inv = InventoryActivities(res.db, res.rules)
+        ret = ReturnActivities(res.db)
+        return [store.validate_order, store.decide, store.reserve_stock, store.release_stock,
+                store.consume_stock, store.record_status, store.record_shipment, store.record_address,
+                store.quote_carriers, inv.warehouse_codes, inv.stock_differences, inv.correct_stock,
+                inv.alert, inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
+                inv.backordered_orders, inv.plan_rebalance, ret.record_return, ret.book_returned_units]
+    if name == queues.WMS:
+        wms = WmsActivities(res.http, settings)
+        return [wms.create_delivery_order, wms.cancel_delivery_order, wms.transfer, wms.snapshot,
+                wms.create_return_order]
+    if name == queues.CARRIERS:
+        car = CarrierActivities(res.http, settings)
+        return [car.create_waybill, car.cancel_waybill]
+    if name == queues.CHANNELS:
+        return [ChannelActivities(res.http, settings).confirm_shipment]
+    if name == queues.PAYMENTS:
+        pay = PaymentActivities(res.http, settings)
+        return [pay.authorise, pay.capture, pay.void, pay.refund]
+    raise SystemExit(f"unknown queue '{name}': use one of {', '.join(queues.ALL)} or all")
+
+
+WORKFLOWS = {queues.ORDERS: [OrderWorkflow, ShipmentWorkflow, TransferWorkflow, ReconcileWorkflow,
+                             RebalanceWorkflow, ReturnWorkflow]}
+
+
 def build_workers(client: Client, names: Sequence[str], res: Resources, settings: Settings) -> list[Worker]:
-    workers = []
-    for name in names:
-        if name == queues.ORDERS:
-            store = StoreActivities(res.db, res.rules, settings)
-            inv = InventoryActivities(res.db, res.rules)
-            ret = ReturnActivities(res.db)
-            workers.append(Worker(
-                client, task_queue=name,
-                workflows=[OrderWorkflow, ShipmentWorkflow, TransferWorkflow, ReconcileWorkflow,
-                           RebalanceWorkflow, ReturnWorkflow],
-                activities=[store.validate_order, store.decide, store.reserve_stock,
-                            store.release_stock, store.consume_stock, store.record_status,
-                            store.record_shipment, store.record_address, store.quote_carriers,
-                            inv.warehouse_codes, inv.stock_differences, inv.correct_stock, inv.alert,
-                            inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
-                            inv.backordered_orders, inv.plan_rebalance, ret.record_return,
-                            ret.book_returned_units],
-                max_concurrent_activities=50,
-            ))
-        elif name == queues.WMS:
-            wms = WmsActivities(res.http, settings)
-            workers.append(Worker(client, task_queue=name,
-                                  activities=[wms.create_delivery_order, wms.cancel_delivery_order,
-                                              wms.transfer, wms.snapshot, wms.create_return_order]))
-        elif name == queues.CARRIERS:
-            car = CarrierActivities(res.http, settings)
-            workers.append(Worker(client, task_queue=name,
-                                  activities=[car.create_waybill, car.cancel_waybill]))
-        elif name == queues.CHANNELS:
-            chan = ChannelActivities(res.http, settings)
-            workers.append(Worker(client, task_queue=name, activities=[chan.confirm_shipment]))
-        elif name == queues.PAYMENTS:
-            pay = PaymentActivities(res.http, settings)
-            workers.append(Worker(client, task_queue=name,
-                                  activities=[pay.authorise, pay.capture, pay.void, pay.refund]))
-        else:
-            raise SystemExit(f"unknown queue '{name}': use one of {', '.join(queues.ALL)} or all")
-    return workers
+    return [
+        Worker(client, task_queue=name, workflows=WORKFLOWS.get(name, []),
+               activities=activities_for(name, res, settings),
+               max_concurrent_activities=50 if name == queues.ORDERS else None)
+        for name in names
+    ]
 
 
 async def serve(names: Sequence[str], settings: Settings) -> None:

@@ -17,11 +17,14 @@ from typing import Any, Protocol
 
 import httpx
 
-from activities.errors import CARRIER_REJECTED, business_failure
+from activities.errors import business_failure
 from config.settings import Settings
+from domain.exceptions import ExceptionKind
 from domain.messages import Waybill, WaybillRequest
 from domain.model import Address
 from domain.wire import dhl, jdl, sf, zto
+
+REFUSED = ExceptionKind.CARRIER_REJECTED  # how this system says no: routed by the exception rules
 
 WAREHOUSE_CONTACT = ("Ordo warehouse", "4000000000")
 
@@ -49,10 +52,6 @@ def _plain(a: Address) -> dict[str, str]:
         "district": a.district,
         "street": a.street,
     }
-
-
-def booking_id(req: WaybillRequest) -> str:
-    return f"R-{req.shipment.shipment_id}" if req.reverse else req.shipment.shipment_id
 
 
 class CarrierClient(Protocol):
@@ -101,7 +100,7 @@ class SfClient(_Http):
             req.carrier,
             "EXP_RECE_CREATE_ORDER",
             {
-                "orderId": booking_id(req),
+                "orderId": req.booking_id,
                 "language": "zh-CN",
                 "monthlyCard": "7551234567",
                 "payMethod": 1,
@@ -131,10 +130,10 @@ class SfClient(_Http):
         )
         data = result.get("msgData", {})
         if not result.get("success"):
-            raise business_failure(CARRIER_REJECTED, f"{req.carrier}: {result.get('errorMsg')}")
+            raise business_failure(REFUSED, f"{req.carrier}: {result.get('errorMsg')}")
         if data.get("filterResult") == 3:
             raise business_failure(
-                CARRIER_REJECTED, f"{req.carrier} cannot deliver to this address: {data.get('remark', '')}"
+                REFUSED, f"{req.carrier} cannot deliver to this address: {data.get('remark', '')}"
             )
         numbers = [w["waybillNo"] for w in data.get("waybillNoInfoList", []) if w.get("waybillType") == 1]
         if not numbers:
@@ -144,7 +143,7 @@ class SfClient(_Http):
     async def cancel(self, carrier: str, shipment_id: str) -> None:
         result = await self._call(carrier, "EXP_RECE_UPDATE_ORDER", {"orderId": shipment_id, "dealType": 2})
         if not result.get("success") and result.get("errorCode") != "8018":
-            raise business_failure(CARRIER_REJECTED, f"{carrier}: {result.get('errorMsg')}")
+            raise business_failure(REFUSED, f"{carrier}: {result.get('errorMsg')}")
 
 
 class ZtoClient(_Http):
@@ -173,7 +172,7 @@ class ZtoClient(_Http):
             {
                 "partnerType": "2",
                 "orderType": "1",
-                "partnerOrderCode": booking_id(req),
+                "partnerOrderCode": req.booking_id,
                 "accountInfo": {"accountId": "ORDO", "type": 1},
                 "senderInfo": {
                     "senderName": sender["name"],
@@ -196,7 +195,7 @@ class ZtoClient(_Http):
             },
         )
         if not answer.get("status"):
-            raise business_failure(CARRIER_REJECTED, f"{req.carrier}: {answer.get('message')}")
+            raise business_failure(REFUSED, f"{req.carrier}: {answer.get('message')}")
         return Waybill(carrier=req.carrier, waybill_no=str(answer["result"]["billCode"]))
 
     async def cancel(self, carrier: str, shipment_id: str) -> None:
@@ -204,7 +203,7 @@ class ZtoClient(_Http):
             carrier, "zto.open.cancelPreOrder", {"cancelType": "1", "partnerOrderCode": shipment_id}
         )
         if not answer.get("status") and answer.get("statusCode") != "E404":
-            raise business_failure(CARRIER_REJECTED, f"{carrier}: {answer.get('message')}")
+            raise business_failure(REFUSED, f"{carrier}: {answer.get('message')}")
 
 
 class JdlClient(_Http):
@@ -234,7 +233,7 @@ class JdlClient(_Http):
             {
                 "salePlat": "0030001",
                 "customerCode": "ORDO",
-                "orderId": booking_id(req),
+                "orderId": req.booking_id,
                 "senderName": sender["name"],
                 "senderMobile": sender["phone"],
                 "senderAddress": f"{sender['province']}{sender['city']}{sender['street']}",
@@ -253,7 +252,7 @@ class JdlClient(_Http):
         )
         result = answer.get("receiveorderinfo_result", {})
         if result.get("resultCode") != jdl.OK:
-            raise business_failure(CARRIER_REJECTED, f"{req.carrier}: {result.get('resultMessage')}")
+            raise business_failure(REFUSED, f"{req.carrier}: {result.get('resultMessage')}")
         return Waybill(carrier=req.carrier, waybill_no=str(result["deliveryId"]))
 
     async def cancel(self, carrier: str, shipment_id: str) -> None:
@@ -264,7 +263,7 @@ class JdlClient(_Http):
         )
         state = answer.get("resultInfo", {}).get("stateCode")
         if state not in (jdl.OK, 404):
-            raise business_failure(CARRIER_REJECTED, f"{carrier}: {answer.get('resultInfo')}")
+            raise business_failure(REFUSED, f"{carrier}: {answer.get('resultInfo')}")
 
 
 class DhlClient(_Http):
@@ -292,7 +291,7 @@ class DhlClient(_Http):
                 "plannedShippingDateAndTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S GMT+00:00"),
                 "pickup": {"isRequested": False},
                 "productCode": dhl.PRODUCT.get(req.level, "N"),
-                "customerReferences": [{"value": booking_id(req), "typeCode": "CU"}],
+                "customerReferences": [{"value": req.booking_id, "typeCode": "CU"}],
                 "customerDetails": {"shipperDetails": party(sender), "receiverDetails": party(receiver)},
                 "content": {
                     "packages": [
@@ -309,7 +308,7 @@ class DhlClient(_Http):
         )
         if resp.status_code in (400, 422):
             problem = resp.json()
-            raise business_failure(CARRIER_REJECTED, f"{req.carrier}: {problem.get('detail')}")
+            raise business_failure(REFUSED, f"{req.carrier}: {problem.get('detail')}")
         resp.raise_for_status()
         return Waybill(carrier=req.carrier, waybill_no=str(resp.json()["shipmentTrackingNumber"]))
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 import httpx
 from temporalio import activity
 
-from channels.writeback import ShipmentNotice, shopify_fulfillment, taobao_offline_send, target
+from activities.contracts import channels as contract
+from channels.writeback import shopify_fulfillment, taobao_offline_send, target
 from config.settings import Settings
+from domain.messages import ShipmentNotice
 from domain.wire import top
 
 
@@ -22,7 +24,7 @@ class ChannelActivities:
         self.http = http
         self.settings = settings
 
-    @activity.defn(name="channel_confirm_shipment")
+    @activity.defn(name=contract.CONFIRM_SHIPMENT.name)
     async def confirm_shipment(self, n: ShipmentNotice) -> str:
         """Returns what was done, for the workflow's history: `sent`, `already sent` or why not."""
         kind = target(n.channel)

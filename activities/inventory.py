@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from activities.contracts import inventory as contract
 from domain.geo import REGIONS, region_of
 from domain.stock_messages import (
     CorrectionRequest,
@@ -35,41 +36,41 @@ class InventoryActivities:
         self.db = db
         self.rules = rules
 
-    @activity.defn(name="warehouse_codes")
+    @activity.defn(name=contract.WAREHOUSE_CODES.name)
     async def warehouse_codes(self) -> list[str]:
         async with self.db.connect() as conn:
             return [w.code for w in await catalog.all_warehouses(conn)]
 
-    @activity.defn(name="stock_differences")
+    @activity.defn(name=contract.STOCK_DIFFERENCES.name)
     async def stock_differences(self, req: DifferencesRequest) -> Differences:
         return await reconcile.differences(self.db, req.snapshot, req.warehouses)
 
-    @activity.defn(name="correct_stock")
+    @activity.defn(name=contract.CORRECT_STOCK.name)
     async def correct_stock(self, req: CorrectionRequest) -> CorrectionResult:
         return await reconcile.correct(self.db, req.run_id, req.differences, req.alert_units)
 
-    @activity.defn(name="inventory_alert")
+    @activity.defn(name=contract.ALERT.name)
     async def alert(self, req: InventoryAlert) -> None:
         await reconcile.raise_alert(self.db, req.kind, req.sku, req.warehouse, req.detail)
 
-    @activity.defn(name="dispatch_transfer")
+    @activity.defn(name=contract.DISPATCH_TRANSFER.name)
     async def dispatch_transfer(self, req: TransferRequest) -> str:
         return await transfers.dispatch(self.db, transfers.Transfer(
             req.transfer_id, req.sku, req.from_warehouse, req.to_warehouse, req.quantity))
 
-    @activity.defn(name="cancel_transfer")
+    @activity.defn(name=contract.CANCEL_TRANSFER.name)
     async def cancel_transfer(self, req: TransferCancel) -> str:
         return await transfers.cancel(self.db, req.transfer_id, req.reason)
 
-    @activity.defn(name="receive_transfer")
+    @activity.defn(name=contract.RECEIVE_TRANSFER.name)
     async def receive_transfer(self, req: TransferReceipt) -> str:
         return await transfers.receive(self.db, req.transfer_id, req.received)
 
-    @activity.defn(name="backordered_orders")
+    @activity.defn(name=contract.BACKORDERED_ORDERS.name)
     async def backordered_orders(self, req: SkuRequest) -> list[str]:
         return await ledger.backordered_for(self.db, req.sku)
 
-    @activity.defn(name="plan_rebalance")
+    @activity.defn(name=contract.PLAN_REBALANCE.name)
     async def plan_rebalance(self, req: RebalanceRequest) -> RebalanceReport:
         """For each SKU and region with backordered demand, ask the transfer rules; every
         decision is logged under the pseudo-order `rebalance:<run>`."""

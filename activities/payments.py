@@ -15,10 +15,14 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from activities.errors import PAYMENT_DECLINED, business_failure
+from activities.contracts import payments as contract
+from activities.errors import business_failure
 from config.settings import Settings
+from domain.exceptions import ExceptionKind
 from domain.messages import PaymentRequest, PaymentResult, RefundRequest, RefundResult
 from domain.wire import alipay
+
+REFUSED = ExceptionKind.PAYMENT_DECLINED  # how this system says no: routed by the exception rules
 
 
 class PaymentActivities:
@@ -39,40 +43,40 @@ class PaymentActivities:
             raise RuntimeError(f"payment gateway refused the request: {body.get('sub_msg')}")
         return body
 
-    @activity.defn(name="payment_authorise")
+    @activity.defn(name=contract.AUTHORISE.name)
     async def authorise(self, req: PaymentRequest) -> PaymentResult:
         body = await self._call("alipay.fund.auth.order.freeze", {
             "out_order_no": req.order_id, "out_request_no": f"{req.order_id}-auth",
             "amount": str(req.amount), "payer_user_id": req.payer_id,
             "order_title": f"Ordo order {req.order_id}", "product_code": "PRE_AUTH"})
         if body["code"] != alipay.SUCCESS:
-            raise business_failure(PAYMENT_DECLINED,
+            raise business_failure(REFUSED,
                                    f"payment declined: {body.get('sub_code')} {body.get('sub_msg')}")
         return PaymentResult(order_id=req.order_id, reference=body["auth_no"],
                              amount=req.amount, state="authorised")
 
-    @activity.defn(name="payment_capture")
+    @activity.defn(name=contract.CAPTURE.name)
     async def capture(self, req: PaymentResult) -> PaymentResult:
         body = await self._call("alipay.trade.pay", {
             "out_trade_no": req.order_id, "auth_no": req.reference, "total_amount": str(req.amount),
             "product_code": "PRE_AUTH", "auth_confirm_mode": "COMPLETE",
             "subject": f"Ordo order {req.order_id}"})
         if body["code"] != alipay.SUCCESS:
-            raise business_failure(PAYMENT_DECLINED, f"capture failed: {body.get('sub_msg')}")
+            raise business_failure(REFUSED, f"capture failed: {body.get('sub_msg')}")
         return PaymentResult(order_id=req.order_id, reference=body["trade_no"],
                              amount=req.amount, state="captured")
 
-    @activity.defn(name="payment_void")
+    @activity.defn(name=contract.VOID.name)
     async def void(self, req: PaymentResult) -> PaymentResult:
         body = await self._call("alipay.fund.auth.order.unfreeze", {
             "auth_no": req.reference, "out_request_no": f"{req.order_id}-void",
             "amount": str(req.amount), "remark": "order cancelled"})
         if body["code"] != alipay.SUCCESS:
-            raise business_failure(PAYMENT_DECLINED, f"void failed: {body.get('sub_msg')}")
+            raise business_failure(REFUSED, f"void failed: {body.get('sub_msg')}")
         return PaymentResult(order_id=req.order_id, reference=req.reference,
                              amount=req.amount, state="voided")
 
-    @activity.defn(name="payment_refund")
+    @activity.defn(name=contract.REFUND.name)
     async def refund(self, req: RefundRequest) -> RefundResult:
         """`alipay.trade.refund` with `out_request_no` = the refund number: the gateway pays a
         number once, so a retried or repeated refund answers with the first."""
@@ -80,7 +84,7 @@ class PaymentActivities:
             "out_trade_no": req.order_id, "refund_amount": str(req.amount),
             "out_request_no": req.refund_no, "refund_reason": req.reason[:256]})
         if body["code"] != alipay.SUCCESS:
-            raise business_failure(PAYMENT_DECLINED,
+            raise business_failure(REFUSED,
                                    f"refund refused: {body.get('sub_code')} {body.get('sub_msg')}")
         return RefundResult(refund_no=req.refund_no, amount=Decimal(body["send_back_fee"]),
                             refunded_total=Decimal(body["refund_fee"]), reason=req.reason)

@@ -11,10 +11,12 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
-from activities.errors import INVALID_ORDER, business_failure
+from activities.contracts import store as contract
+from activities.errors import business_failure
 from activities.rule_log import log_changes
 from config.settings import Settings, get_settings
 from domain.errors import FieldError
+from domain.exceptions import ExceptionKind
 from domain.facts import line_facts, order_facts
 from domain.messages import (
     AddressRecord,
@@ -44,7 +46,7 @@ class StoreActivities:
         self.rules = rules
         self.settings = settings or get_settings()
 
-    @activity.defn(name="validate_order")
+    @activity.defn(name=contract.VALIDATE_ORDER.name)
     async def validate_order(self, req: PersistOrder) -> ValidatedOrder:
         order = req.order
         async with self.db.connect() as conn:
@@ -56,13 +58,13 @@ class StoreActivities:
         await orders.save_order(self.db, order)
         if unknown:
             raise business_failure(
-                INVALID_ORDER, "; ".join(f"{e.field}: {e.reason}" for e in unknown),
+                ExceptionKind.INVALID_ORDER, "; ".join(f"{e.field}: {e.reason}" for e in unknown),
                 [e.model_dump() for e in unknown],
             )
         lines = line_facts(order, products)
         return ValidatedOrder(order_id=order.order_id, lines=lines, facts=order_facts(order, lines))
 
-    @activity.defn(name="decide")
+    @activity.defn(name=contract.DECIDE.name)
     async def decide(self, req: DecisionRequest) -> Decision:
         decision = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
         await self.log_rule_changes()
@@ -78,7 +80,7 @@ class StoreActivities:
             self.rules.requeue(changes)  # written by the next decision instead
             raise
 
-    @activity.defn(name="reserve_stock")
+    @activity.defn(name=contract.RESERVE_STOCK.name)
     async def reserve_stock(self, req: ReserveRequest) -> ReserveResult:
         policy = SourcingPolicy.from_outcome(req.policy)
         async with self.db.connect() as conn:
@@ -93,28 +95,28 @@ class StoreActivities:
         )
         return result.model_copy(update={"unpaid_hold_minutes": settings.unpaid_reservation_minutes})
 
-    @activity.defn(name="release_stock")
+    @activity.defn(name=contract.RELEASE_STOCK.name)
     async def release_stock(self, req: ReleaseRequest) -> Count:
         return Count(value=await inventory.release(self.db, req.order_id))
 
-    @activity.defn(name="consume_stock")
+    @activity.defn(name=contract.CONSUME_STOCK.name)
     async def consume_stock(self, req: ConsumeRequest) -> Count:
         keys = {f"{sku}@{req.warehouse}" for sku in req.skus}
         return Count(value=await inventory.consume(self.db, req.order_id, keys))
 
-    @activity.defn(name="record_status")
+    @activity.defn(name=contract.RECORD_STATUS.name)
     async def record_status(self, rec: StatusRecord) -> None:
         await orders.set_status(self.db, rec)
 
-    @activity.defn(name="record_shipment")
+    @activity.defn(name=contract.RECORD_SHIPMENT.name)
     async def record_shipment(self, rec: ShipmentRecord) -> None:
         await orders.save_shipment(self.db, rec)
 
-    @activity.defn(name="record_address")
+    @activity.defn(name=contract.RECORD_ADDRESS.name)
     async def record_address(self, rec: AddressRecord) -> None:
         await orders.set_address(self.db, rec.order_id, rec.address.model_dump())
 
-    @activity.defn(name="quote_carriers")
+    @activity.defn(name=contract.QUOTE_CARRIERS.name)
     async def quote_carriers(self, req: QuoteRequest) -> Quotes:
         async with self.db.connect() as conn:
             carriers = await catalog.all_carriers(conn)

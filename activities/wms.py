@@ -10,12 +10,16 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from activities.errors import WMS_REJECTED, business_failure
+from activities.contracts import wms as contract
+from activities.errors import business_failure
 from config.settings import Settings
+from domain.exceptions import ExceptionKind
 from domain.messages import DeliveryOrderRef, DeliveryOrderRequest
 from domain.returns import ReturnOrderRequest
 from domain.stock_messages import SnapshotItem, SnapshotRequest, StockSnapshot, TransferRequest
 from domain.wire import qimen
+
+REFUSED = ExceptionKind.WMS_REJECTED  # how this system says no: routed by the exception rules
 
 PLATFORM = {"taobao": "TB", "tmall": "TM", "jd": "JD"}
 
@@ -37,7 +41,7 @@ class WmsActivities:
         resp.raise_for_status()  # 5xx: Temporal retries
         return qimen.from_xml(resp.text)
 
-    @activity.defn(name="wms_create_delivery_order")
+    @activity.defn(name=contract.CREATE_DELIVERY_ORDER.name)
     async def create_delivery_order(self, req: DeliveryOrderRequest) -> DeliveryOrderRef:
         s, a = req.shipment, req.address
         reply = await self._call("deliveryorder.create", {
@@ -54,18 +58,18 @@ class WmsActivities:
                             "inventoryType": "ZP"} for i, ln in enumerate(s.lines)],
         })
         if reply.get("flag") != "success":
-            raise business_failure(WMS_REJECTED, f"WMS refused {s.shipment_id}: {reply.get('message')}")
+            raise business_failure(REFUSED, f"WMS refused {s.shipment_id}: {reply.get('message')}")
         return DeliveryOrderRef(delivery_order_code=s.shipment_id,
                                 wms_order_id=str(reply.get("deliveryOrderId", "")))
 
-    @activity.defn(name="wms_cancel_delivery_order")
+    @activity.defn(name=contract.CANCEL_DELIVERY_ORDER.name)
     async def cancel_delivery_order(self, ref: DeliveryOrderRef) -> None:
         reply = await self._call("order.cancel", {"orderCode": ref.delivery_order_code,
                                                   "orderType": "JYCK", "cancelReason": "order cancelled"})
         if reply.get("flag") != "success":
-            raise business_failure(WMS_REJECTED, f"WMS could not cancel: {reply.get('message')}")
+            raise business_failure(REFUSED, f"WMS could not cancel: {reply.get('message')}")
 
-    @activity.defn(name="wms_transfer")
+    @activity.defn(name=contract.TRANSFER.name)
     async def transfer(self, req: TransferRequest) -> None:
         lines = [{"orderLineNo": 1, "itemCode": req.sku, "planQty": req.quantity, "inventoryType": "ZP"}]
         for method, header, order in (
@@ -78,10 +82,10 @@ class WmsActivities:
         ):
             reply = await self._call(method, {header: order, "orderLines": lines})
             if reply.get("flag") != "success":
-                raise business_failure(WMS_REJECTED,
+                raise business_failure(REFUSED,
                                        f"WMS refused the transfer ({method}): {reply.get('message')}")
 
-    @activity.defn(name="wms_inventory_snapshot")
+    @activity.defn(name=contract.SNAPSHOT.name)
     async def snapshot(self, req: SnapshotRequest) -> StockSnapshot:
         reply = await self._call("inventory.query", {
             "criteriaList": [{"warehouseCode": w, "inventoryType": kind}
@@ -95,7 +99,7 @@ class WmsActivities:
                          quantity=int(str(i["quantity"])), inventory_type=str(i.get("inventoryType") or "ZP"))
             for i in items if isinstance(i, dict) and str(i.get("inventoryType") or "ZP") in ("ZP", "CC")])
 
-    @activity.defn(name="wms_create_return_order")
+    @activity.defn(name=contract.CREATE_RETURN_ORDER.name)
     async def create_return_order(self, req: ReturnOrderRequest) -> None:
         """Qimen `returnorder.create` (THRK return, HHRK exchange), idempotent by its code;
         the customer's stated condition travels in each line's remark for the inspector."""
@@ -111,4 +115,4 @@ class WmsActivities:
                             "inventoryType": "ZP", "remark": ln.condition} for i, ln in enumerate(req.lines)],
         })
         if reply.get("flag") != "success":
-            raise business_failure(WMS_REJECTED, f"WMS refused return {req.rma}: {reply.get('message')}")
+            raise business_failure(REFUSED, f"WMS refused return {req.rma}: {reply.get('message')}")

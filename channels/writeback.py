@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from domain.messages import ShipmentNotice
 
 SHOPIFY_COMPANY = {
     "sf": "SF Express",
@@ -29,14 +29,6 @@ TRACKING_URL = {
 }
 
 
-class ShipmentNotice(BaseModel):
-    channel: str
-    external_id: str
-    shipment_id: str
-    carrier: str
-    waybill_no: str
-    split: bool = False  # one of several parcels of the order
-    lines: dict[str, int] = {}  # the channel's line id -> units in this parcel; empty: not known
 
 
 def shopify_fulfillment(n: ShipmentNotice, fulfillment_orders: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -142,6 +142,11 @@ class WaybillRequest(BaseModel):
     reverse: bool = False  # a return label: the customer sends to the warehouse
     origin_province: str = ""  # the warehouse's province
 
+    @property
+    def booking_id(self) -> str:
+        """The carrier's idempotency key: a retry after a lost answer returns the first waybill."""
+        return f"R-{self.shipment.shipment_id}" if self.reverse else self.shipment.shipment_id
+
 
 class Waybill(BaseModel):
     carrier: str
@@ -310,3 +315,14 @@ class AddressRecord(BaseModel):
 
 class Count(BaseModel):
     value: int
+
+class ShipmentNotice(BaseModel):
+    """A parcel that left, told to the channel it was sold on."""
+
+    channel: str
+    external_id: str
+    shipment_id: str
+    carrier: str
+    waybill_no: str
+    split: bool = False  # one of several parcels of the order
+    lines: dict[str, int] = {}  # the channel's line id -> units in this parcel; empty: not known

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.exceptions import ROUTED_KINDS, ExceptionAction
 from domain.geo import REGIONS, normalise_province
 
 FactType = Literal["int", "str", "bool", "list"]
@@ -21,11 +22,7 @@ TEMPERATURES = ("ambient", "chilled", "frozen")
 LANES = ("express", "standard", "economy")
 PAYMENT_METHODS = ("alipay", "wechat", "card", "cod")
 SERVICES = ("standard", "cold_chain", "hazmat", "freight")
-EXCEPTION_TYPES = (
-    "out_of_stock", "payment_declined", "invalid_address", "carrier_rejected", "invalid_order",
-    "sla_breach", "shipment_lost", "capture_failed", "fraud_review", "intake_review", "payment_timeout",
-    "shipment_late", "shipment_damaged", "shipment_undeliverable",
-)
+EXCEPTION_TYPES = tuple(k.value for k in ROUTED_KINDS)
 RETURN_REASONS = ("defective", "damaged_in_transit", "wrong_item", "not_as_described", "changed_mind",
                   "size_fit")
 CONDITIONS = ("unopened", "opened", "used", "damaged")
@@ -177,8 +174,7 @@ class CarrierOutcome(_Outcome):
 
 
 class ExceptionOutcome(_Outcome):
-    action: Literal["retry_later", "hold", "ship_available", "cancel", "escalate", "reship", "refund",
-                    "contact_customer"]
+    action: ExceptionAction
     delay_minutes: int = Field(30, gt=0, le=7 * 24 * 60)
     reason: str
 

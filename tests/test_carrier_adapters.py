@@ -22,7 +22,6 @@ from activities.carriers import CarrierActivities
 from activities.channels import ChannelActivities
 from activities.payments import PaymentActivities
 from api.carriers import read_push
-from channels.writeback import ShipmentNotice
 from config.settings import Settings
 from domain.messages import (
     CancelWaybillRequest,
@@ -30,6 +29,7 @@ from domain.messages import (
     PaymentRequest,
     RefundRequest,
     Shipment,
+    ShipmentNotice,
     WaybillRequest,
 )
 from domain.tracking import TrackingState

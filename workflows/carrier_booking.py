@@ -17,11 +17,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier_clients import booking_id
-    from activities.carriers import CarrierActivities
-    from activities.errors import CARRIER_REJECTED
-    from activities.store import StoreActivities
-    from config import queues
+    from activities.contracts import carriers, store
+    from domain.exceptions import ExceptionKind
     from domain.messages import (
         CancelWaybillRequest,
         Decision,
@@ -33,8 +30,9 @@ with workflow.unsafe.imports_passed_through():
         WaybillRequest,
     )
     from domain.rating import choose
+    from workflows.calls import run
     from workflows.failures import business_failure
-    from workflows.options import LOCAL, REMOTE
+    from workflows.options import REMOTE
 
 # A carrier that keeps failing (5xx, timeouts) for this long is passed over for the next one.
 CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
@@ -62,31 +60,28 @@ async def book_carrier(
     """`facts` are the carrier rules' facts apart from the quotes; `request_for(quote,
     origin_province)` builds the booking, read again for each try (an outbound parcel's
     address may change while carriers are tried)."""
-    quotes = await workflow.execute_local_activity_method(
-        StoreActivities.quote_carriers,
-        QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()),
-        **LOCAL)
-    decision = await workflow.execute_local_activity_method(
-        StoreActivities.decide,
-        DecisionRequest(order_id=parcel.order_id, key=f"{parcel.shipment_id}:carriers", ruleset="carriers",
-                        facts={**facts, "quotes": [q.model_dump(mode="json") for q in quotes.quotes]},
-                        step=f"carrier:{parcel.shipment_id}"),
-        **LOCAL,
-    )
+    quotes = await run(
+        store.QUOTE_CARRIERS,
+        QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()))
+    decision = await run(
+        store.DECIDE,
+        DecisionRequest(
+            order_id=parcel.order_id, key=f"{parcel.shipment_id}:carriers", ruleset="carriers",
+            facts={**facts, "quotes": [q.model_dump(mode="json") for q in quotes.quotes]},
+            step=f"carrier:{parcel.shipment_id}"))
     booking = Booking(decision=decision)
     refused = booking.refusals
     while booking.waybill is None and (chosen := choose(quotes.quotes, decision.outcome, set(refused))):
         request = request_for(chosen, quotes.origin_province)
         try:
-            booking.waybill = await workflow.execute_activity_method(
-                CarrierActivities.create_waybill, request, task_queue=queues.CARRIERS, **CARRIER_CALL)
+            booking.waybill = await run(carriers.CREATE_WAYBILL, request, **CARRIER_CALL)
             booking.quote = chosen
         except (ActivityError, ApplicationError) as err:
-            if (cause := business_failure(err, CARRIER_REJECTED)) is not None:
+            if (cause := business_failure(err, ExceptionKind.CARRIER_REJECTED)) is not None:
                 refused[chosen.carrier] = cause.message
                 continue
             refused[chosen.carrier] = f"unavailable: {err.cause or err}"
-            if not await _release_possible_booking(chosen, booking_id(request)):
+            if not await _release_possible_booking(chosen, request.booking_id):
                 refused[chosen.carrier] += "; its possible booking could not be cancelled"
     if booking.quote is not None:
         decision.outcome.update(chosen=booking.quote.carrier, level=booking.quote.level,
@@ -100,12 +95,10 @@ async def _release_possible_booking(quote: Quote, carrier_order_id: str) -> bool
     """A carrier that stayed down may have booked before its answer was lost: cancel that
     booking if it answers now (a waybill never collected is not billed, so this is tidiness)."""
     try:
-        await workflow.execute_activity_method(
-            CarrierActivities.cancel_waybill,
-            CancelWaybillRequest(
-                carrier=quote.carrier, shipment_id=carrier_order_id, protocol=quote.protocol),
-            task_queue=queues.CARRIERS, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=2))
+        await run(carriers.CANCEL_WAYBILL,
+                  CancelWaybillRequest(carrier=quote.carrier, shipment_id=carrier_order_id,
+                                       protocol=quote.protocol),
+                  start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=2))
     except (ActivityError, ApplicationError):
         return False
     return True

@@ -15,10 +15,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import WMS_REJECTED
-    from activities.inventory import InventoryActivities
-    from activities.wms import WmsActivities
+    from activities.contracts import inventory, wms
     from config import queues
+    from domain.exceptions import ExceptionKind
     from domain.model import workflow_id_for
     from domain.stock_messages import (
         CorrectionRequest,
@@ -37,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
         TransferRequest,
         TransferResult,
     )
+    from workflows.calls import run
     from workflows.failures import business_failure
-    from workflows.options import LOCAL, REMOTE
 
 
 def transfer_workflow_id(transfer_id: str) -> str:
@@ -60,38 +59,32 @@ class TransferWorkflow:
 
     @workflow.run
     async def run(self, req: TransferRequest) -> TransferResult:
-        booked = await workflow.execute_local_activity_method(
-            InventoryActivities.dispatch_transfer, req, **LOCAL)
+        booked = await run(inventory.DISPATCH_TRANSFER, req)
         if booked != "in_transit":
             return TransferResult(transfer_id=req.transfer_id, status="refused", reason=booked)
         try:
-            await workflow.execute_activity_method(WmsActivities.transfer, req, task_queue=queues.WMS,
-                                                   **REMOTE)
+            await run(wms.TRANSFER, req)
         except (ActivityError, ApplicationError) as err:
-            cause = business_failure(err, WMS_REJECTED)
+            cause = business_failure(err, ExceptionKind.WMS_REJECTED)
             if cause is None:
                 raise
-            await workflow.execute_local_activity_method(
-                InventoryActivities.cancel_transfer,
-                TransferCancel(transfer_id=req.transfer_id, reason=cause.message), **LOCAL)
+            await run(
+                inventory.CANCEL_TRANSFER, TransferCancel(transfer_id=req.transfer_id, reason=cause.message))
             return TransferResult(transfer_id=req.transfer_id, status="refused", reason=cause.message)
         while self.arrival is None:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self.arrival is not None,
                                               timeout=timedelta(hours=req.overdue_hours))
             if self.arrival is None:
-                await workflow.execute_local_activity_method(
-                    InventoryActivities.alert,
-                    InventoryAlert(kind="transfer_overdue", sku=req.sku, warehouse=req.to_warehouse,
-                                   detail=f"transfer {req.transfer_id} of {req.quantity} from "
-                                          f"{req.from_warehouse} not received after {req.overdue_hours:g} h"),
-                    **LOCAL)
+                await run(
+                    inventory.ALERT,
+                    InventoryAlert(
+                        kind="transfer_overdue", sku=req.sku, warehouse=req.to_warehouse,
+                        detail=f"transfer {req.transfer_id} of {req.quantity} from "
+                               f"{req.from_warehouse} not received after {req.overdue_hours:g} h"))
         received = self.arrival.received
-        await workflow.execute_local_activity_method(
-            InventoryActivities.receive_transfer,
-            TransferReceipt(transfer_id=req.transfer_id, received=received), **LOCAL)
-        waiting = await workflow.execute_local_activity_method(
-            InventoryActivities.backordered_orders, SkuRequest(sku=req.sku), **LOCAL)
+        await run(inventory.RECEIVE_TRANSFER, TransferReceipt(transfer_id=req.transfer_id, received=received))
+        waiting = await run(inventory.BACKORDERED_ORDERS, SkuRequest(sku=req.sku))
         resumed = []
         for order_id in waiting:  # most urgent first; a finished order just misses the signal
             with contextlib.suppress(ApplicationError):
@@ -109,8 +102,7 @@ class ReconcileWorkflow:
 
     @workflow.run
     async def run(self, req: ReconcileRequest) -> ReconcileReport:
-        warehouses = await workflow.execute_local_activity_method(InventoryActivities.warehouse_codes,
-                                                                  **LOCAL)
+        warehouses = await run(inventory.WAREHOUSE_CODES, None)
         first = await self._compare(warehouses)
         report = ReconcileReport(checked=first.checked, seen=len(first.differences), transient=0)
         if not first.differences:
@@ -122,20 +114,17 @@ class ReconcileWorkflow:
                      if (d.sku, d.warehouse, d.inventory_type, d.delta) in before]
         report.transient = len(first.differences) - len(confirmed)
         if confirmed:
-            result = await workflow.execute_local_activity_method(
-                InventoryActivities.correct_stock,
-                CorrectionRequest(run_id=workflow.info().run_id, differences=confirmed,
-                                  alert_units=req.alert_units),
-                **LOCAL)
+            result = await run(
+                inventory.CORRECT_STOCK,
+                CorrectionRequest(
+                    run_id=workflow.info().run_id, differences=confirmed, alert_units=req.alert_units))
             report.corrected, report.refused, report.alerts = result.corrected, result.refused, result.alerts
         return report
 
     async def _compare(self, warehouses: list[str]) -> Differences:
-        snapshot = await workflow.execute_activity_method(
-            WmsActivities.snapshot, SnapshotRequest(warehouses=warehouses), task_queue=queues.WMS, **REMOTE)
-        return await workflow.execute_local_activity_method(
-            InventoryActivities.stock_differences,
-            DifferencesRequest(snapshot=snapshot, warehouses=warehouses), **LOCAL)
+        snapshot = await run(wms.SNAPSHOT, SnapshotRequest(warehouses=warehouses))
+        return await run(
+            inventory.STOCK_DIFFERENCES, DifferencesRequest(snapshot=snapshot, warehouses=warehouses))
 
 
 @workflow.defn
@@ -145,8 +134,7 @@ class RebalanceWorkflow:
 
     @workflow.run
     async def run(self) -> RebalanceReport:
-        report = await workflow.execute_local_activity_method(
-            InventoryActivities.plan_rebalance, RebalanceRequest(run_id=workflow.info().run_id), **LOCAL)
+        report = await run(inventory.PLAN_REBALANCE, RebalanceRequest(run_id=workflow.info().run_id))
         for tr in report.transfers:
             await workflow.start_child_workflow(
                 TransferWorkflow.run, tr, id=transfer_workflow_id(tr.transfer_id), task_queue=queues.ORDERS,

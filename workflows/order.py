@@ -22,13 +22,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import PAYMENT_DECLINED
-    from activities.payments import PaymentActivities
-    from activities.store import StoreActivities
+    from activities.contracts import payments, store
     from config import queues
     from config import search_attributes as sa
     from domain.backorders import backorder_for
     from domain.errors import FieldError
+    from domain.exceptions import ExceptionKind
     from domain.messages import (
         ActionResult,
         AddressChange,
@@ -57,8 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.refunds import parcel_value
     from domain.splitting import split_into_shipments
     from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+    from workflows.calls import run
     from workflows.failures import business_failure
-    from workflows.options import LOCAL, REMOTE
     from workflows.shipment import ShipmentWorkflow
 
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
@@ -196,9 +195,7 @@ class OrderWorkflow:
     async def change_address(self, change: AddressChange) -> ActionResult:
         assert self.order is not None
         self.order = self.order.model_copy(update={"shipping_address": change.address})
-        await workflow.execute_local_activity_method(
-            StoreActivities.record_address,
-            AddressRecord(order_id=self.state.order_id, address=change.address), **LOCAL)
+        await run(store.RECORD_ADDRESS, AddressRecord(order_id=self.state.order_id, address=change.address))
         for child_id in self.children:
             await workflow.get_external_workflow_handle(child_id).signal("address_changed", change)
         return ActionResult(accepted=True, status=self.state.status, message="address changed")
@@ -228,21 +225,16 @@ class OrderWorkflow:
             sa.ORDER_STATUS.value_set(status.value),
             sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none"),
         ])
-        await workflow.execute_local_activity_method(
-            StoreActivities.record_status,
-            StatusRecord(order_id=self.state.order_id, status=status, priority=self.state.priority,
-                         exception_type=self.state.exception_type),
-            **LOCAL,
-        )
+        await run(
+            store.RECORD_STATUS,
+            StatusRecord(
+                order_id=self.state.order_id, status=status, priority=self.state.priority,
+                exception_type=self.state.exception_type))
 
     async def _decide(self, ruleset: str, facts: dict[str, Any], step: str) -> Decision:
-        decision = await workflow.execute_local_activity_method(
-            StoreActivities.decide,
-            DecisionRequest(order_id=self.state.order_id,
+        decision = await run(store.DECIDE, DecisionRequest(order_id=self.state.order_id,
                             key=f"{self.state.order_id}:{len(self.state.decisions)}:{step}",
-                            ruleset=ruleset, facts=facts, step=step),
-            **LOCAL,
-        )
+                            ruleset=ruleset, facts=facts, step=step))
         self.state.decisions.append(decision)
         return decision
 
@@ -351,8 +343,7 @@ class OrderWorkflow:
         captured = await self._capture()
         note = f"captured {captured.reference}"
         for refund in self.parcel_refunds:
-            done = await workflow.execute_activity_method(
-                PaymentActivities.refund, refund, task_queue=queues.PAYMENTS, **REMOTE)
+            done = await run(payments.REFUND, refund)
             self.state.refunds.append(done)
             note += f"; refunded {done.amount} for {refund.reason}"
         self.state.exception_type = ""
@@ -365,8 +356,7 @@ class OrderWorkflow:
         attempt = 1
         while True:
             try:
-                validated = await workflow.execute_local_activity_method(
-                    StoreActivities.validate_order, PersistOrder(order=self.order), **LOCAL)
+                validated = await run(store.VALIDATE_ORDER, PersistOrder(order=self.order))
                 self.state.errors = []
                 return validated
             except (ActivityError, ApplicationError) as err:
@@ -387,14 +377,12 @@ class OrderWorkflow:
         while True:
             await self._checkpoint()
             self.reserve_rounds += 1
-            result = await workflow.execute_local_activity_method(
-                StoreActivities.reserve_stock,
-                ReserveRequest(order_id=self.order.order_id, attempt_key=f"r{self.reserve_rounds}",
-                               lines=self.validated.lines,
-                               destination_province=self.order.shipping_address.province,
-                               allow_partial=partial, policy=policy, channel=self.order.channel),
-                **LOCAL,
-            )
+            result = await run(
+                store.RESERVE_STOCK,
+                ReserveRequest(
+                    order_id=self.order.order_id, attempt_key=f"r{self.reserve_rounds}",
+                    lines=self.validated.lines, destination_province=self.order.shipping_address.province,
+                    allow_partial=partial, policy=policy, channel=self.order.channel))
             if result.reserved and result.allocations:
                 self.unpaid_hold_minutes = result.unpaid_hold_minutes
                 return result.allocations
@@ -423,9 +411,9 @@ class OrderWorkflow:
                 raise _Cancel(self.cancel_reason)
             if self.paid:
                 break
-            await workflow.execute_local_activity_method(
-                StoreActivities.release_stock,
-                ReleaseRequest(order_id=self.state.order_id, reason="unpaid: reservation expired"), **LOCAL)
+            await run(
+                store.RELEASE_STOCK,
+                ReleaseRequest(order_id=self.state.order_id, reason="unpaid: reservation expired"))
             await self._route_exception("payment_timeout", attempt, f"not paid within {minutes:g} min")
             attempt += 1
             if not self.paid:
@@ -464,15 +452,13 @@ class OrderWorkflow:
         attempt = 1
         while True:
             try:
-                return await workflow.execute_activity_method(
-                    PaymentActivities.authorise,
-                    PaymentRequest(order_id=self.order.order_id, amount=amount,
-                                   currency=self.order.currency,
-                                   payer_id=self.order.payment.payer_id or self.order.customer.id),
-                    task_queue=queues.PAYMENTS, **REMOTE,
-                )
+                return await run(
+                    payments.AUTHORISE,
+                    PaymentRequest(
+                        order_id=self.order.order_id, amount=amount, currency=self.order.currency,
+                        payer_id=self.order.payment.payer_id or self.order.customer.id))
             except (ActivityError, ApplicationError) as err:
-                cause = business_failure(err, PAYMENT_DECLINED)
+                cause = business_failure(err, ExceptionKind.PAYMENT_DECLINED)
                 if cause is None:
                     raise
                 await self._route_exception("payment_declined", attempt, cause.message,
@@ -489,12 +475,11 @@ class OrderWorkflow:
         attempt = 1
         while True:
             try:
-                captured = await workflow.execute_activity_method(
-                    PaymentActivities.capture, authorised, task_queue=queues.PAYMENTS, **REMOTE)
+                captured = await run(payments.CAPTURE, authorised)
                 self.payment = captured
                 return captured
             except (ActivityError, ApplicationError) as err:
-                cause = business_failure(err, PAYMENT_DECLINED)
+                cause = business_failure(err, ExceptionKind.PAYMENT_DECLINED)
                 if cause is None:
                     raise
                 await self._route_exception("capture_failed", attempt, cause.message)
@@ -609,11 +594,8 @@ class OrderWorkflow:
         """Undo what was done, in reverse: children already cancelled their WMS orders and
         waybills; void the payment authorisation and release the stock."""
         if self.payment is not None and self.payment.state == "authorised":
-            self.payment = await workflow.execute_activity_method(
-                PaymentActivities.void, self.payment, task_queue=queues.PAYMENTS, **REMOTE)
+            self.payment = await run(payments.VOID, self.payment)
         if self.validated is not None:
-            await workflow.execute_local_activity_method(
-                StoreActivities.release_stock,
-                ReleaseRequest(order_id=self.state.order_id, reason=reason), **LOCAL)
+            await run(store.RELEASE_STOCK, ReleaseRequest(order_id=self.state.order_id, reason=reason))
         self.state.held = False
         await self._set_status(OrderStatus.CANCELLED, reason)

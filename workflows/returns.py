@@ -23,12 +23,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import PAYMENT_DECLINED
-    from activities.payments import PaymentActivities
-    from activities.returns import ReturnActivities
-    from activities.store import StoreActivities
-    from activities.wms import WmsActivities
+    from activities.contracts import payments, store, wms
+    from activities.contracts import returns as returns_db
     from config import queues
+    from domain.exceptions import ExceptionKind
     from domain.facts import parcel_facts
     from domain.messages import (
         DecisionRequest,
@@ -52,9 +50,9 @@ with workflow.unsafe.imports_passed_through():
         ReturnStatus,
         replacement_order,
     )
+    from workflows.calls import run
     from workflows.carrier_booking import book_carrier
     from workflows.failures import business_failure
-    from workflows.options import LOCAL, REMOTE
     from workflows.order import OrderWorkflow
 
 
@@ -108,7 +106,7 @@ class ReturnWorkflow:
         if note:
             self.state.notes.append(note)
         self.state.updated_at = workflow.now()
-        await workflow.execute_local_activity_method(ReturnActivities.record_return, self.state, **LOCAL)
+        await run(returns_db.RECORD_RETURN, self.state)
 
     async def _operator(self, why: str) -> ReturnApproval:
         self.approval = None
@@ -165,17 +163,13 @@ class ReturnWorkflow:
                 "hazmat": bool(product.get("hazmat", False)),
                 "channel": case.order.channel,
             }
-            decision = await workflow.execute_local_activity_method(
-                StoreActivities.decide,
-                DecisionRequest(
+            decision = await run(store.DECIDE, DecisionRequest(
                     order_id=case.order.order_id,
                     key=f"{case.rma}:request:{ln.sku}",
                     ruleset="returns",
                     facts=facts,
                     step=f"return:{case.rma}",
-                ),
-                **LOCAL,
-            )
+                ))
             self.state.decisions.append(decision)
             self.outcomes[ln.sku] = decision.outcome
             ln.decision, ln.why = str(decision.outcome["decision"]), str(decision.outcome["reason"])
@@ -205,9 +199,7 @@ class ReturnWorkflow:
         else:
             self.state.label_carrier, self.state.label_waybill = label.carrier, label.waybill_no
         skus = {ln.sku for ln in lines}
-        await workflow.execute_activity_method(
-            WmsActivities.create_return_order,
-            ReturnOrderRequest(
+        await run(wms.CREATE_RETURN_ORDER, ReturnOrderRequest(
                 rma=case.rma,
                 warehouse=warehouse,
                 exchange=case.request.resolution == "exchange",
@@ -215,10 +207,7 @@ class ReturnWorkflow:
                 waybill_no=self.state.label_waybill,
                 sender=case.order.shipping_address,
                 lines=[ln for ln in case.request.lines if ln.sku in skus],
-            ),
-            task_queue=queues.WMS,
-            **REMOTE,
-        )
+            ))
         days = min(int(self.outcomes[ln.sku].get("ship_back_days", 14)) for ln in lines)
         await self._save(
             ReturnStatus.AWAITING_GOODS,
@@ -240,14 +229,10 @@ class ReturnWorkflow:
             if inspection and inspection.quantity:
                 # every unit that arrived, as the API booked it (the same key; the store
                 # decides what each grade books)
-                await workflow.execute_local_activity_method(
-                    ReturnActivities.book_returned_units,
-                    ReturnedUnits(
+                await run(returns_db.BOOK_RETURNED_UNITS, ReturnedUnits(
                         rma=case.rma, warehouse=self.receipt.warehouse, sku=ln.sku,
                         quantity=inspection.quantity, grade=inspection.grade,
-                    ),
-                    **LOCAL,
-                )
+                    ))
         await self._save(
             ReturnStatus.RECEIVED,
             f"received at {self.receipt.warehouse}: "
@@ -292,9 +277,7 @@ class ReturnWorkflow:
             if not ln.received:
                 ln.refund_percent = 0
                 continue
-            decision = await workflow.execute_local_activity_method(
-                StoreActivities.decide,
-                DecisionRequest(
+            decision = await run(store.DECIDE, DecisionRequest(
                     order_id=case.order.order_id,
                     key=f"{case.rma}:inspection:{ln.sku}",
                     ruleset="returns",
@@ -306,9 +289,7 @@ class ReturnWorkflow:
                         "customer_tier": case.order.customer.tier.value,
                         "channel": case.order.channel,
                     },
-                ),
-                **LOCAL,
-            )
+                ))
             self.state.decisions.append(decision)
             ln.refund_percent = int(decision.outcome.get("refund_percent", 100))
             if ln.refund_percent < 100:
@@ -330,20 +311,15 @@ class ReturnWorkflow:
             return
         while True:
             try:
-                self.state.refund = await workflow.execute_activity_method(
-                    PaymentActivities.refund,
-                    RefundRequest(
+                self.state.refund = await run(payments.REFUND, RefundRequest(
                         order_id=case.order.order_id,
                         refund_no=case.rma,
                         amount=amount,
                         reason=f"return {case.rma}",
-                    ),
-                    task_queue=queues.PAYMENTS,
-                    **REMOTE,
-                )
+                    ))
                 break
             except (ActivityError, ApplicationError) as err:
-                cause = business_failure(err, PAYMENT_DECLINED)
+                cause = business_failure(err, ExceptionKind.PAYMENT_DECLINED)
                 if cause is None:
                     raise
                 answer = await self._operator(

@@ -17,12 +17,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carriers import CarrierActivities
-    from activities.channels import ChannelActivities
-    from activities.store import StoreActivities
-    from activities.wms import WmsActivities
-    from channels.writeback import ShipmentNotice
-    from config import queues
+    from activities.contracts import carriers, channels, store, wms
     from domain.facts import parcel_facts
     from domain.messages import (
         AddressChange,
@@ -33,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryOrderRequest,
         Quote,
         ShipmentInput,
+        ShipmentNotice,
         ShipmentRecord,
         ShipmentResult,
         ShipmentUpdate,
@@ -42,8 +38,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.status import ShipmentStatus
     from domain.tracking import TrackingState
+    from workflows.calls import run
     from workflows.carrier_booking import book_carrier
-    from workflows.options import LOCAL, REMOTE
 
 STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
              TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
@@ -88,13 +84,12 @@ class ShipmentWorkflow:
 
     async def _set(self, inp: ShipmentInput, status: ShipmentStatus, waybill: Waybill | None) -> None:
         self.status = status
-        await workflow.execute_local_activity_method(
-            StoreActivities.record_shipment,
-            ShipmentRecord(order_id=inp.shipment.order_id, shipment=inp.shipment, status=status,
-                           carrier=waybill.carrier if waybill else "",
-                           waybill_no=waybill.waybill_no if waybill else "", at=workflow.now()),
-            **LOCAL,
-        )
+        await run(
+            store.RECORD_SHIPMENT,
+            ShipmentRecord(
+                order_id=inp.shipment.order_id, shipment=inp.shipment, status=status,
+                carrier=waybill.carrier if waybill else "", waybill_no=waybill.waybill_no if waybill else "",
+                at=workflow.now()))
         if status in QUIET:
             return
         parent = workflow.get_external_workflow_handle(inp.parent_workflow_id)
@@ -111,11 +106,9 @@ class ShipmentWorkflow:
         try:
             await self._set(inp, ShipmentStatus.PENDING, None)
             address = self.address_override.address if self.address_override else inp.address
-            wms_ref = ref = await workflow.execute_activity_method(
-                WmsActivities.create_delivery_order,
-                DeliveryOrderRequest(shipment=s, address=address, source_platform=inp.source_platform),
-                task_queue=queues.WMS, **REMOTE,
-            )
+            wms_ref = ref = await run(
+                wms.CREATE_DELIVERY_ORDER,
+                DeliveryOrderRequest(shipment=s, address=address, source_platform=inp.source_platform))
             await self._set(inp, ShipmentStatus.AT_WAREHOUSE, None)
             booked = await self._book_carrier(inp)
             if booked is None:
@@ -123,29 +116,23 @@ class ShipmentWorkflow:
                 await self._set(inp, ShipmentStatus.FAILED, None)
                 return self._result(inp, None, "every eligible carrier refused the parcel")
             waybill, chosen = booked
-            await workflow.execute_local_activity_method(
-                StoreActivities.consume_stock,
-                ConsumeRequest(order_id=s.order_id, warehouse=s.warehouse,
-                               skus=[ln.sku for ln in s.lines]),
-                **LOCAL,
-            )
+            await run(store.CONSUME_STOCK, ConsumeRequest(order_id=s.order_id, warehouse=s.warehouse,
+                               skus=[ln.sku for ln in s.lines]))
             self.promised_by = workflow.now() + timedelta(days=chosen.promised_days or chosen.transit_days)
             await self._set(inp, ShipmentStatus.WAYBILL_CREATED, waybill)
-            self.writeback = await workflow.execute_activity_method(
-                ChannelActivities.confirm_shipment,
-                ShipmentNotice(channel=inp.source_platform, external_id=inp.external_id or s.order_id,
-                               shipment_id=s.shipment_id, carrier=waybill.carrier,
-                               waybill_no=waybill.waybill_no, split=inp.split,
-                               lines=self._channel_lines(inp)),
-                task_queue=queues.CHANNELS, **REMOTE)
+            self.writeback = await run(
+                channels.CONFIRM_SHIPMENT,
+                ShipmentNotice(
+                    channel=inp.source_platform, external_id=inp.external_id or s.order_id,
+                    shipment_id=s.shipment_id, carrier=waybill.carrier, waybill_no=waybill.waybill_no,
+                    split=inp.split, lines=self._channel_lines(inp)))
             return await self._follow(inp, waybill)
         except asyncio.CancelledError:
             if booked is not None:
-                await workflow.execute_activity_method(
-                    CarrierActivities.cancel_waybill,
-                    CancelWaybillRequest(carrier=booked[0].carrier, shipment_id=s.shipment_id,
-                                         protocol=booked[1].protocol),
-                    task_queue=queues.CARRIERS, **REMOTE)
+                await run(
+                    carriers.CANCEL_WAYBILL,
+                    CancelWaybillRequest(
+                        carrier=booked[0].carrier, shipment_id=s.shipment_id, protocol=booked[1].protocol))
             if wms_ref is not None:
                 await self._cancel_wms(wms_ref)
             await self._set(inp, ShipmentStatus.CANCELLED, booked[0] if booked else None)
@@ -161,8 +148,7 @@ class ShipmentWorkflow:
         return units
 
     async def _cancel_wms(self, ref: DeliveryOrderRef) -> None:
-        await workflow.execute_activity_method(
-            WmsActivities.cancel_delivery_order, ref, task_queue=queues.WMS, **REMOTE)
+        await run(wms.CANCEL_DELIVERY_ORDER, ref)
 
     async def _book_carrier(self, inp: ShipmentInput) -> tuple[Waybill, Quote] | None:
         """Rate-shop, ask the carrier rules how to weigh cost against time, book the best;

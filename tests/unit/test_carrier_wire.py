@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.writeback import ShipmentNotice, shopify_fulfillment, taobao_offline_send, target
+from channels.writeback import shopify_fulfillment, taobao_offline_send, target
+from domain.messages import ShipmentNotice
 from domain.refunds import parcel_value
 from domain.tracking import TrackingState, problem_from_text
 from domain.wire import kuaidi100, sf, zto
