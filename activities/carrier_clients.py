@@ -26,14 +26,11 @@ from domain.wire import dhl, jdl, sf, zto
 
 REFUSED = ExceptionKind.CARRIER_REJECTED  # how this system says no: routed by the exception rules
 
-WAREHOUSE_CONTACT = ("Ordo warehouse", "4000000000")
-
-
-def parties(req: WaybillRequest) -> tuple[dict[str, str], dict[str, str]]:
+def parties(req: WaybillRequest, settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
     """(sender, receiver): the warehouse sends a parcel, the customer sends a return."""
     warehouse = {
-        "name": WAREHOUSE_CONTACT[0],
-        "phone": WAREHOUSE_CONTACT[1],
+        "name": settings.warehouse_contact_name,
+        "phone": settings.warehouse_contact_phone,
         "province": req.origin_province,
         "city": "",
         "district": "",
@@ -95,14 +92,14 @@ class SfClient(_Http):
 
     async def create(self, req: WaybillRequest) -> Waybill:
         s = req.shipment
-        sender, receiver = parties(req)
+        sender, receiver = parties(req, self.settings)
         result = await self._call(
             req.carrier,
             "EXP_RECE_CREATE_ORDER",
             {
                 "orderId": req.booking_id,
                 "language": "zh-CN",
-                "monthlyCard": "7551234567",
+                "monthlyCard": self.settings.sf_monthly_card,
                 "payMethod": 1,
                 "expressTypeId": self.EXPRESS_TYPE.get(req.level, 2),
                 "parcelQty": 1,
@@ -165,7 +162,7 @@ class ZtoClient(_Http):
         return answer
 
     async def create(self, req: WaybillRequest) -> Waybill:
-        sender, receiver = parties(req)
+        sender, receiver = parties(req, self.settings)
         answer = await self._call(
             req.carrier,
             "zto.open.createOrder",
@@ -173,7 +170,7 @@ class ZtoClient(_Http):
                 "partnerType": "2",
                 "orderType": "1",
                 "partnerOrderCode": req.booking_id,
-                "accountInfo": {"accountId": "ORDO", "type": 1},
+                "accountInfo": {"accountId": self.settings.zto_account_id, "type": 1},
                 "senderInfo": {
                     "senderName": sender["name"],
                     "senderPhone": sender["phone"],
@@ -226,13 +223,13 @@ class JdlClient(_Http):
 
     async def create(self, req: WaybillRequest) -> Waybill:
         s = req.shipment
-        sender, receiver = parties(req)
+        sender, receiver = parties(req, self.settings)
         answer = await self._call(
             req.carrier,
             jdl.RECEIVE,
             {
                 "salePlat": "0030001",
-                "customerCode": "ORDO",
+                "customerCode": self.settings.jdl_customer_code,
                 "orderId": req.booking_id,
                 "senderName": sender["name"],
                 "senderMobile": sender["phone"],
@@ -259,7 +256,8 @@ class JdlClient(_Http):
         answer = await self._call(
             carrier,
             jdl.INTERCEPT,
-            {"vendorCode": "ORDO", "orderId": shipment_id, "interceptReason": "order cancelled"},
+            {"vendorCode": self.settings.jdl_customer_code, "orderId": shipment_id,
+             "interceptReason": "order cancelled"},
         )
         state = answer.get("resultInfo", {}).get("stateCode")
         if state not in (jdl.OK, 404):
@@ -269,7 +267,7 @@ class JdlClient(_Http):
 class DhlClient(_Http):
     async def create(self, req: WaybillRequest) -> Waybill:
         s = req.shipment
-        sender, receiver = parties(req)
+        sender, receiver = parties(req, self.settings)
 
         def party(p: dict[str, str]) -> dict[str, Any]:
             return {

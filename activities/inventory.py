@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.contracts import inventory as contract
 from domain.geo import REGIONS, region_of
+from domain.rulesets import TransferOutcome
 from domain.stock_messages import (
     CorrectionRequest,
     CorrectionResult,
@@ -93,7 +94,7 @@ class InventoryActivities:
             decision = await asyncio.to_thread(self.rules.decide, "transfers", facts, "rebalance")
             await decisions.record_decision(self.db, f"rebalance:{req.run_id}",
                                             f"rebalance:{req.run_id}:{sku}:{region}", decision)
-            plan = plan_transfer(facts, decision.outcome, mine, warehouses)
+            plan = plan_transfer(facts, decision.outcome_as(TransferOutcome), mine, warehouses)
             if plan is None:
                 continue
             free[(sku, plan.from_warehouse)] -= plan.quantity  # a later region sees what is left

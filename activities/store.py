@@ -20,6 +20,7 @@ from domain.exceptions import ExceptionKind
 from domain.facts import line_facts, order_facts
 from domain.messages import (
     AddressRecord,
+    BookingEvent,
     ConsumeRequest,
     Count,
     Decision,
@@ -66,7 +67,8 @@ class StoreActivities:
 
     @activity.defn(name=contract.DECIDE.name)
     async def decide(self, req: DecisionRequest) -> Decision:
-        decision = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
+        made = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
+        decision = made.model_copy(update={"key": req.key})
         await self.log_rule_changes()
         await decisions.record_decision(self.db, req.order_id, req.key, decision)
         return decision
@@ -85,15 +87,13 @@ class StoreActivities:
         policy = SourcingPolicy.from_outcome(req.policy)
         async with self.db.connect() as conn:
             carriers = await catalog.all_carriers(conn)
-        settings = self.settings
-        result = await inventory.reserve(
+        return await inventory.reserve(
             self.db, req.order_id, req.attempt_key, req.lines,
             lambda lines, avail, whs: plan_sourcing(lines, avail, whs, req.destination_province,
                                                     policy, carriers),
             allow_partial=req.allow_partial,
-            buffer=settings.channel_buffers.get(req.channel, 0),
+            buffer=self.settings.channel_buffers.get(req.channel, 0),
         )
-        return result.model_copy(update={"unpaid_hold_minutes": settings.unpaid_reservation_minutes})
 
     @activity.defn(name=contract.RELEASE_STOCK.name)
     async def release_stock(self, req: ReleaseRequest) -> Count:
@@ -115,6 +115,10 @@ class StoreActivities:
     @activity.defn(name=contract.RECORD_ADDRESS.name)
     async def record_address(self, rec: AddressRecord) -> None:
         await orders.set_address(self.db, rec.order_id, rec.address.model_dump())
+
+    @activity.defn(name=contract.RECORD_BOOKING.name)
+    async def record_booking(self, event: BookingEvent) -> None:
+        await decisions.record_booking_event(self.db, event)
 
     @activity.defn(name=contract.QUOTE_CARRIERS.name)
     async def quote_carriers(self, req: QuoteRequest) -> Quotes:

@@ -27,12 +27,14 @@ from domain.geo import REGIONS
 from domain.messages import ParcelLine, Quote, Shipment
 from domain.model import Catalogue, Temperature
 from domain.rating import choose, quote, rate_shop
+from domain.rulesets import CarrierOutcome
+from rules.shipped import default_outcome
 
 PARCELS = 3000
 LANES = {
-    "express": {"strategy": "balanced", "day_value": 60},
-    "standard": {"strategy": "balanced", "day_value": 5},
-    "economy": {"strategy": "balanced", "day_value": 1},
+    "express": default_outcome(CarrierOutcome, "carriers", strategy="balanced", day_value=60),
+    "standard": default_outcome(CarrierOutcome, "carriers", strategy="balanced", day_value=5),
+    "economy": default_outcome(CarrierOutcome, "carriers", strategy="balanced", day_value=1),
 }
 
 
@@ -101,7 +103,7 @@ def run_carriers_bench(out_dir: Path, console: Console) -> dict[str, Any]:
         table.add_column(col)
     table.add_row("cheapest, basic product (baseline)", *map(str, result["baseline_cheapest"].values()))
     for lane, s in result["lanes"].items():
-        table.add_row(f"{lane} lane (day worth {LANES[lane]['day_value']} yuan)", *map(str, s.values()))
+        table.add_row(f"{lane} lane (day worth {LANES[lane].day_value} yuan)", *map(str, s.values()))
     console.print(table)
     console.print(
         f"rate-shop + three lane choices: {result['rate_shop_three_lanes_per_s']} parcels/s vs "

@@ -30,8 +30,10 @@ from config.settings import PROJECT_ROOT, get_settings
 from domain.geo import distance_rank
 from domain.messages import Allocation, LineFacts, ReserveResult
 from domain.model import Carrier, Catalogue, Product, StockLevel, Temperature, Warehouse
+from domain.rulesets import SplitOutcome
 from domain.sourcing import SourcingPolicy, can_hold, plan_sourcing
 from domain.splitting import split_into_shipments
+from rules.shipped import default_outcome
 from store import inventory
 from store import tables as t
 from store.catalog import import_catalogue
@@ -100,7 +102,7 @@ def plans_per_second(rng: random.Random) -> dict[str, Any]:
             (PROJECT_ROOT / "config" / "demo" / "catalog.yaml").read_text(encoding="utf-8")
         )["carriers"]
     ]
-    policy = SourcingPolicy(split={"max_parcel_weight_g": 20_000})
+    policy = SourcingPolicy.from_outcome(default_outcome(SplitOutcome, "split"))
     warehouses, cases = _cases(rng)
     result: dict[str, Any] = {"orders": len(cases), "lines": 10, "warehouses": len(warehouses)}
     for name, plan in (
@@ -112,7 +114,7 @@ def plans_per_second(rng: random.Random) -> dict[str, Any]:
             started = time.perf_counter()
             chosen = plan(lines, available, destination)
             times.append(time.perf_counter() - started)
-            parcels += len(split_into_shipments("b", chosen.allocations, lines, dict(policy.split)))
+            parcels += len(split_into_shipments("b", chosen.allocations, lines, policy.split))
             sources += len({a.warehouse for a in chosen.allocations})
             placed += sum(a.quantity for a in chosen.allocations)
         times.sort()
@@ -168,7 +170,8 @@ async def reservations_per_second(url: str) -> dict[str, Any]:
         def plan(
             lines: list[LineFacts], avail: dict[tuple[str, str], int], whs: list[Warehouse]
         ) -> ReserveResult:
-            return plan_sourcing(lines, avail, whs, "上海")
+            return plan_sourcing(lines, avail, whs, "上海",
+                                 SourcingPolicy.from_outcome(default_outcome(SplitOutcome, "split")))
 
         async def reserve(i: int) -> None:
             async with sem:

@@ -20,10 +20,11 @@ from rules.check import check_directory
 from rules.diff import diff_rulesets
 from rules.engine import EngineProcess, LoadedRuleset, compile_loaded
 from rules.examples import run_examples
-from rules.explain import explain
+from rules.explain import DecisionExplanation
 from rules.format import RuleFile
 from rules.schema import rule_file_schema
 from rules.simulate import SimulationReport, Simulator
+from services.rules import explain_order
 from store import decisions
 from store.db import make_engine
 
@@ -104,10 +105,10 @@ def test(path: Path = typer.Argument(None, help=PATH_HELP)) -> None:
         raise typer.Exit(1)
 
 
-async def _explain_rows(order_id: str) -> tuple[list[dict[str, Any]], dict[tuple[str, str], Any]]:
+async def _explained(order_id: str) -> list[DecisionExplanation]:
     db = make_engine(get_settings().effective_database_url, readonly=True)
     try:
-        return await decisions.decisions_for_order(db, order_id), await decisions.version_contents(db)
+        return await explain_order(db, order_id)
     finally:
         await db.dispose()
 
@@ -117,12 +118,11 @@ def explain_cmd(order_id: str = typer.Argument(..., help="e.g. tmall-T20261111-0
                 as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Every decision an order got: version, rules fired, facts, outcome, and why others did not fire."""
     migrated_url()
-    rows, contents = asyncio.run(_explain_rows(order_id))
-    if not rows:
+    explained = asyncio.run(_explained(order_id))
+    if not explained:
         err.print(f"no decisions recorded for order '{order_id}': check the id (GET /v1/orders lists "
                   "counts; order ids are <channel>-<external id>)", style="red")
         raise typer.Exit(1)
-    explained = explain(rows, contents)
     if as_json:
         print(json.dumps([_plain(e) for e in explained], indent=2, ensure_ascii=False, default=str))
         return
@@ -138,9 +138,15 @@ def explain_cmd(order_id: str = typer.Argument(..., help="e.g. tmall-T20261111-0
                           f"{json.dumps(v.then, ensure_ascii=False)}  {v.description}")
         for v in e.not_fired:
             console.print(f"  [dim]no[/]      {v.rule} (priority {v.priority}): failed {v.failed}")
+        for f in e.followups:
+            fee = f", {f.fee} yuan, {f.promised_days} days" if f.kind == "booked" else ""
+            console.print(f"  [cyan]then[/]    {f.seq}. {f.kind} {f.carrier} {f.level}{fee}"
+                          f"{': ' + f.reason if f.reason else ''}", markup=True)
 
 
 def _plain(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
     if hasattr(obj, "__dataclass_fields__"):
         return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__}
     if isinstance(obj, list):

@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     # Units of every stock row kept back from a channel (JSON, e.g. {"taobao": 2}): the
     # marketplace's copy of our stock lags, so it is never shown the last few units.
     channel_buffers: dict[str, int] = {}
-    unpaid_reservation_minutes: float = 30.0  # an unpaid order's stock is released after this
     inventory_schedules: bool = True  # false: `ordo up` removes the two schedules below
     reconcile_every_minutes: float = 15.0  # WMS snapshot vs ledger (a Temporal schedule)
     reconcile_confirm_seconds: float = 60.0  # a difference must persist this long to be drift
@@ -57,6 +56,12 @@ class Settings(BaseSettings):
     zto_secret: str = "zto-demo-secret"
     jd_app_key: str = "ordo-jd"
     jd_secret: str = "jd-demo-secret"
+    # Carrier accounts: what each carrier's contract gives the shipper, sent with every booking.
+    sf_monthly_card: str = "7551234567"  # SF 月结卡号: the account booked parcels are billed to
+    zto_account_id: str = "ORDO"  # ZTO e-waybill account (accountInfo.accountId)
+    jdl_customer_code: str = "ORDO"  # JD Logistics 商家编码 (customerCode / vendorCode)
+    warehouse_contact_name: str = "Ordo warehouse"  # the sender on outbound labels
+    warehouse_contact_phone: str = "4000000000"
     dhl_user: str = "ordo"
     dhl_password: str = "dhl-demo-password"
     kuaidi100_salt: str = "kuaidi100-demo-salt"

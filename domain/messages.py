@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializeAsAny, model_validator
 
 from domain.errors import FieldError
 from domain.model import Address, Order, Temperature
+from domain.rulesets import RuleOutcome, SplitOutcome, outcome_model
 from domain.status import OrderStatus, ShipmentStatus
 from domain.tracking import TrackingState
+
+OutcomeT = TypeVar("OutcomeT", bound=RuleOutcome)
 
 
 class Decision(BaseModel):
@@ -21,10 +24,28 @@ class Decision(BaseModel):
     version: str
     fired: list[str]
     facts: dict[str, Any]
-    outcome: dict[str, Any]
+    outcome: SerializeAsAny[RuleOutcome]
     step: str = ""
     decided_at: datetime | None = None  # the instant effective dates were judged at
     evaluator: str = "durable_rules"  # or "reference" for a fact beyond the engine's limits
+    key: str = ""  # its key in the decision log, which what came of it is linked by
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_outcome(cls, data: Any) -> Any:
+        """The outcome becomes its rule set's model the moment a decision is made (or read
+        back from history), so a missing or mistyped key fails here, once."""
+        if isinstance(data, dict) and isinstance(data.get("outcome"), dict):
+            model = outcome_model(str(data.get("ruleset")))
+            data = {**data, "outcome": model.model_validate(data["outcome"])}
+        return data
+
+    def outcome_as(self, model: type[OutcomeT]) -> OutcomeT:
+        """The outcome as the model the caller expects; a decision of another rule set is a bug."""
+        if not isinstance(self.outcome, model):
+            raise TypeError(f"a {self.ruleset} decision has a {type(self.outcome).__name__}, "
+                            f"not a {model.__name__}")
+        return self.outcome
 
 
 class LineFacts(BaseModel):
@@ -64,7 +85,7 @@ class ReserveRequest(BaseModel):
     lines: list[LineFacts]
     destination_province: str
     allow_partial: bool = False
-    policy: dict[str, Any] = {}  # the split decision's outcome: sourcing and parcel keys
+    policy: SplitOutcome  # the split decision's outcome: sourcing and parcel keys
     channel: str = ""  # whose allocation buffer applies
 
 
@@ -76,7 +97,6 @@ class ReserveResult(BaseModel):
     allocations: list[Allocation]
     shortages: list[Shortage]
     reserved: bool = True
-    unpaid_hold_minutes: float = 30.0  # how long an unpaid order may keep this stock
 
 
 class ReleaseRequest(BaseModel):
@@ -106,7 +126,6 @@ class ShipmentInput(BaseModel):
     lane: str
     parent_workflow_id: str
     source_platform: str
-    transit_grace_days: int = 3
     customer_tier: str = "regular"
     total_minor: int = 0
     external_id: str = ""  # the channel's own order id, for writing the waybill back
@@ -219,6 +238,7 @@ class ShipmentResult(BaseModel):
     carrier: str = ""
     waybill_no: str = ""
     decisions: list[Decision] = []
+    bookings: list[BookingEvent] = []  # what came of the carrier decisions
     reason: str = ""
     promised_by: datetime | None = None
     channel_writeback: str = ""
@@ -280,6 +300,7 @@ class OrderState(BaseModel):
     shipments: list[ShipmentResult] = []
     allocations: list[Allocation] = []
     decisions: list[Decision] = []
+    bookings: list[BookingEvent] = []  # what came of the carrier decisions
     transitions: list[Transition] = []
     errors: list[FieldError] = []
     escalated: bool = False
@@ -291,6 +312,22 @@ class ConsumeRequest(BaseModel):
     order_id: str
     warehouse: str
     skus: list[str]
+
+
+class BookingEvent(BaseModel):
+    """What happened after a carrier decision: the carrier that booked (with the fee and the
+    promise it booked at) or one that refused and why. Its own entry, linked to the decision
+    by `decision_key`, so the decision stays as the rules made it."""
+
+    decision_key: str
+    order_id: str
+    seq: int  # the order in which carriers were tried
+    kind: Literal["booked", "refused"]
+    carrier: str
+    level: str = ""
+    fee: Decimal | None = None
+    promised_days: int = 0
+    reason: str = ""
 
 
 class DecisionRequest(BaseModel):

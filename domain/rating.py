@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 
 from domain.geo import normalise_province, zone
 from domain.messages import Quote, Shipment
 from domain.model import Carrier
 from domain.money import quantize
+from domain.rulesets import CarrierOutcome
 
 BEIJING = timezone(timedelta(hours=8))
 IN_ZONE = ("local", "regional")
@@ -87,12 +87,12 @@ def _days(q: Quote) -> int:
     return q.promised_days or q.transit_days
 
 
-def choose(quotes: list[Quote], outcome: dict[str, Any], exclude: set[str]) -> Quote | None:
+def choose(quotes: list[Quote], outcome: CarrierOutcome, exclude: set[str]) -> Quote | None:
     """Strategy `cheapest`, `fastest`, or `balanced` (fee + promised days x `day_value`);
     carriers in `exclude_carriers` are passed over unless no other eligible carrier is left."""
-    strategy = outcome.get("strategy", "cheapest")
-    day_value = Decimal(str(outcome.get("day_value", 5)))
-    banned = set(outcome.get("exclude_carriers", [])) | exclude
+    strategy = outcome.strategy
+    day_value = Decimal(outcome.day_value)
+    banned = set(outcome.exclude_carriers) | exclude
     eligible = [q for q in quotes if q.eligible and q.carrier not in banned]
     if not eligible:  # the rules' exclusions are a preference; refusals are not
         eligible = [q for q in quotes if q.eligible and q.carrier not in exclude]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from domain.errors import FieldError
-from domain.messages import Decision, RefundResult
+from domain.messages import BookingEvent, Decision, RefundResult
 from domain.model import Address, Order
 
 Reason = Literal[
@@ -132,6 +132,7 @@ class ReturnState(BaseModel):
     refund: RefundResult | None = None
     replacement_order_id: str = ""
     decisions: list[Decision] = []
+    bookings: list[BookingEvent] = []  # what came of the label's carrier decision
     notes: list[str] = []
     updated_at: datetime | None = None
 

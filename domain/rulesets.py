@@ -135,65 +135,73 @@ TRANSFER_FACTS = _facts(
 )
 
 
-class _Outcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RuleOutcome(BaseModel):
+    """A rule set's answer. No field has a default here: every key comes from the rule
+    file's `default:` merged with the rules that fired, so a key the file leaves out is an
+    `ordo rules check` error, not a silent fallback in code."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PriorityOutcome(_Outcome):
+class PriorityOutcome(RuleOutcome):
     lane: Literal["express", "standard", "economy"]
     sla_hours: int = Field(gt=0, le=24 * 30)
-    review: str = Field("", description="non-empty: hold the order for a fraud review, with this reason")
+    review: str = Field(description="non-empty: hold the order for a fraud review, with this reason")
+    unpaid_hold_minutes: int = Field(gt=0, le=7 * 24 * 60, description="an order not paid yet keeps "
+                                     "its stock this long, then the exception rules decide")
 
 
-class SplitOutcome(_Outcome):
+class SplitOutcome(RuleOutcome):
     separate_cold_chain: bool
     separate_hazmat: bool
     oversize_by_freight: bool
     max_parcel_weight_g: int = Field(gt=0, le=1_000_000)
-    max_shipments: int = Field(3, ge=1, le=20, description="most warehouses one order is sourced from")
+    max_shipments: int = Field(ge=1, le=20, description="most warehouses one order is sourced from")
     prefer: list[Literal["shipments", "distance", "cost"]] = Field(
-        ["shipments", "distance", "cost"], description="sourcing objectives, most important first")
-    home_region_only: bool = Field(False, description="source only from the destination's region")
+        description="sourcing objectives, most important first")
+    home_region_only: bool = Field(description="source only from the destination's region")
     on_shortage: Literal["wait", "ship_available", "other_region"] = Field(
-        "wait", description="wait: reserve nothing and ask the exception rules; ship_available: "
+        description="wait: reserve nothing and ask the exception rules; ship_available: "
         "reserve what there is; other_region: look beyond the home region")
-    backorder_rest: bool = Field(True, description="when only part ships, the rest becomes a linked "
+    backorder_rest: bool = Field(description="when only part ships, the rest becomes a linked "
                                  "backorder (false: it is dropped and not charged)")
 
 
-class TransferOutcome(_Outcome):
+class TransferOutcome(RuleOutcome):
     transfer: bool = Field(description="move stock into the region now")
-    cover_units: int = Field(0, ge=0, le=100_000, description="units to bring beyond the demand")
-    min_units: int = Field(1, ge=1, le=100_000, description="smaller transfers are not worth a truck")
+    cover_units: int = Field(ge=0, le=100_000, description="units to bring beyond the demand")
+    min_units: int = Field(ge=1, le=100_000, description="smaller transfers are not worth a truck")
 
 
-class CarrierOutcome(_Outcome):
+class CarrierOutcome(RuleOutcome):
     strategy: Literal["cheapest", "fastest", "balanced"]
     day_value: int = Field(ge=0, le=10_000, description="yuan one transit day is worth (balanced)")
-    exclude_carriers: list[str] = []
+    exclude_carriers: list[str]
+    transit_grace_days: int = Field(ge=0, le=60, description="a parcel past its promised day with no "
+                                    "tracking news for this many days is late")
 
 
-class ExceptionOutcome(_Outcome):
+class ExceptionOutcome(RuleOutcome):
     action: ExceptionAction
-    delay_minutes: int = Field(30, gt=0, le=7 * 24 * 60)
+    delay_minutes: int = Field(gt=0, le=7 * 24 * 60, description="how long retry_later waits")
     reason: str
 
 
-class ReturnOutcome(_Outcome):
+class ReturnOutcome(RuleOutcome):
     decision: Literal["approve", "reject", "review"] = Field(
         description="request stage: approve, reject, or hold for an operator")
     reason: str
-    require_return: bool = Field(True, description="false: refund without taking the goods back")
-    refund_shipping: bool = Field(False, description="refund the shipping fee too (whole-order returns)")
-    refund_percent: int = Field(100, ge=0, le=100, description="inspection stage: share of value refunded")
-    ship_back_days: int = Field(14, gt=0, le=90, description="days the customer has to send it back")
+    require_return: bool = Field(description="false: refund without taking the goods back")
+    refund_shipping: bool = Field(description="refund the shipping fee too (whole-order returns)")
+    refund_percent: int = Field(ge=0, le=100, description="inspection stage: share of value refunded")
+    ship_back_days: int = Field(gt=0, le=90, description="days the customer has to send it back")
 
 
 @dataclass(frozen=True)
 class RulesetSpec:
     name: str
     facts: dict[str, FactSpec]
-    outcome: type[_Outcome]
+    outcome: type[RuleOutcome]
     purpose: str
 
 
@@ -211,3 +219,10 @@ RULESETS: dict[str, RulesetSpec] = {
                     "whether a return is accepted, and how much an inspected item refunds (逆向物流)"),
     )
 }
+
+
+def outcome_model(ruleset: str) -> type[RuleOutcome]:
+    try:
+        return RULESETS[ruleset].outcome
+    except KeyError:
+        raise ValueError(f"no rule set '{ruleset}': use one of {', '.join(RULESETS)}") from None

@@ -14,7 +14,7 @@ carrier quote), then by the allocation itself so that ties always break the same
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
@@ -23,7 +23,8 @@ from domain.geo import distance_rank, region_of
 from domain.messages import Allocation, LineFacts, ReserveResult, Shipment, Shortage
 from domain.model import Carrier, Temperature, Warehouse
 from domain.rating import quote
-from domain.splitting import split_into_shipments
+from domain.rulesets import SplitOutcome
+from domain.splitting import ParcelRules, split_into_shipments
 
 OBJECTIVES = ("shipments", "distance", "cost")
 SHORTAGE_POLICIES = ("wait", "ship_available", "other_region")
@@ -32,28 +33,25 @@ NO_CARRIER = 10**9  # the cost of a parcel no carrier takes: any other plan is b
 
 @dataclass(frozen=True)
 class SourcingPolicy:
-    """The sourcing part of a split decision (`rules/split.yaml`)."""
+    """The sourcing part of a split decision (`rules/split.yaml`), with its parcel keys,
+    which every candidate plan is cut by."""
 
-    max_shipments: int = 3
-    prefer: tuple[str, ...] = OBJECTIVES
-    home_region_only: bool = False
-    on_shortage: str = "wait"
-    split: Mapping[str, Any] = field(default_factory=dict)
+    max_shipments: int
+    prefer: tuple[str, ...]
+    home_region_only: bool
+    on_shortage: str
+    split: ParcelRules
 
     def __post_init__(self) -> None:
+        """Objectives the rules leave out rank last, in the order of OBJECTIVES."""
         prefer = tuple(p for p in self.prefer if p in OBJECTIVES)
         object.__setattr__(self, "prefer", prefer + tuple(p for p in OBJECTIVES if p not in prefer))
 
     @classmethod
-    def from_outcome(cls, outcome: Mapping[str, Any]) -> SourcingPolicy:
-        """Objectives the rules leave out rank last, in the default order."""
-        return cls(
-            max_shipments=max(1, int(outcome.get("max_shipments", 3))),
-            prefer=tuple(outcome.get("prefer", OBJECTIVES)),
-            home_region_only=bool(outcome.get("home_region_only", False)),
-            on_shortage=str(outcome.get("on_shortage", "wait")),
-            split=dict(outcome),
-        )
+    def from_outcome(cls, outcome: SplitOutcome) -> SourcingPolicy:
+        return cls(max_shipments=outcome.max_shipments, prefer=tuple(outcome.prefer),
+                   home_region_only=outcome.home_region_only, on_shortage=outcome.on_shortage,
+                   split=outcome)
 
 
 def can_hold(line: LineFacts, wh: Warehouse) -> bool:
@@ -176,7 +174,7 @@ def _best(
             if wanted - coverage.bound(subset) > best.shortage:
                 continue
             allocations, short = _allocate(lines, available, subset)
-            shipments = split_into_shipments("plan", allocations, lines, dict(policy.split))
+            shipments = split_into_shipments("plan", allocations, lines, policy.split)
             keys: dict[str, Any] = {
                 "shipments": (len({a.warehouse for a in allocations}), len(shipments)),
                 "distance": sum(rank[s.warehouse] for s in shipments),
@@ -205,13 +203,12 @@ def plan_sourcing(
     available: Mapping[tuple[str, str], int],
     warehouses: list[Warehouse],
     destination: str,
-    policy: SourcingPolicy | None = None,
+    policy: SourcingPolicy,
     carriers: Sequence[Carrier] = (),
 ) -> ReserveResult:
     """`available[(sku, warehouse)]` is what may still be reserved there. With
     `home_region_only` only the destination region's warehouses are searched; when they fall
     short and `on_shortage` is `other_region`, every warehouse is searched instead."""
-    policy = policy or SourcingPolicy()
     costs = _Costs(carriers, destination)
     home = [w for w in warehouses if region_of(w.province) == region_of(destination)]
     pool = home if policy.home_region_only else warehouses

@@ -8,18 +8,31 @@ the weight limit unless a single unit does.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Protocol
 
 from domain.messages import Allocation, LineFacts, ParcelLine, Shipment
 from domain.model import Temperature
 
 
-def _class_of(line: LineFacts, policy: dict[str, Any]) -> tuple[str, Temperature]:
-    if line.hazmat and policy.get("separate_hazmat", True):
+class ParcelRules(Protocol):
+    """The parcel keys of a split decision (`domain.rulesets.SplitOutcome` has them)."""
+
+    @property
+    def separate_cold_chain(self) -> bool: ...
+    @property
+    def separate_hazmat(self) -> bool: ...
+    @property
+    def oversize_by_freight(self) -> bool: ...
+    @property
+    def max_parcel_weight_g(self) -> int: ...
+
+
+def _class_of(line: LineFacts, policy: ParcelRules) -> tuple[str, Temperature]:
+    if line.hazmat and policy.separate_hazmat:
         return "hazmat", Temperature.AMBIENT
-    if line.temperature != Temperature.AMBIENT and policy.get("separate_cold_chain", True):
+    if line.temperature != Temperature.AMBIENT and policy.separate_cold_chain:
         return "cold_chain", line.temperature
-    if line.oversize and policy.get("oversize_by_freight", True):
+    if line.oversize and policy.oversize_by_freight:
         return "freight", Temperature.AMBIENT
     return "standard", Temperature.AMBIENT
 
@@ -28,10 +41,10 @@ def split_into_shipments(
     order_id: str,
     allocations: list[Allocation],
     lines: list[LineFacts],
-    policy: dict[str, Any],
+    policy: ParcelRules,
 ) -> list[Shipment]:
     by_line = {ln.line_no: ln for ln in lines}
-    max_weight = int(policy.get("max_parcel_weight_g", 30_000))
+    max_weight = policy.max_parcel_weight_g
     groups: dict[tuple[str, str, Temperature], list[tuple[str, int, int, int]]] = defaultdict(list)
     for alloc in sorted(allocations, key=lambda a: (a.warehouse, a.line_no)):
         line = by_line[alloc.line_no]

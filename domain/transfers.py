@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.geo import distance_rank, region_of
 from domain.model import Warehouse
+from domain.rulesets import TransferOutcome
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ def transfer_facts(
 
 def plan_transfer(
     facts: Mapping[str, Any],
-    outcome: Mapping[str, Any],
+    outcome: TransferOutcome,
     free: Mapping[str, int],
     warehouses: list[Warehouse],
 ) -> TransferPlan | None:
-    if not outcome.get("transfer"):
+    if not outcome.transfer:
         return None
     temperature, region = str(facts["temperature"]), str(facts["region"])
     home = sorted(
@@ -69,7 +70,7 @@ def plan_transfer(
     target = home[0]
     wanted = (
         int(facts["demand"])
-        + int(outcome.get("cover_units", 0))
+        + outcome.cover_units
         - int(facts["available"])
         - int(facts["in_transit"])
     )
@@ -84,7 +85,7 @@ def plan_transfer(
         away, key=lambda w: (-free.get(w.code, 0), distance_rank(w.province, target.province), w.code)
     )
     quantity = min(wanted, free.get(source.code, 0))
-    if quantity < int(outcome.get("min_units", 1)):
+    if quantity < outcome.min_units:
         return None
     return TransferPlan(
         sku=str(facts["sku"]), from_warehouse=source.code, to_warehouse=target.code, quantity=quantity

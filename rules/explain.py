@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.messages import BookingEvent
 from rules.format import RuleFile
 from rules.reference import first_failed
 
@@ -37,6 +38,7 @@ class DecisionExplanation:
     fired: list[RuleVerdict] = field(default_factory=list)
     not_fired: list[RuleVerdict] = field(default_factory=list)
     note: str = ""
+    followups: list[BookingEvent] = field(default_factory=list)  # what came of it, in order
 
 
 def _when(row: dict[str, Any]) -> dt.datetime:
@@ -44,14 +46,20 @@ def _when(row: dict[str, Any]) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def explain(rows: list[dict[str, Any]],
-            contents: dict[tuple[str, str], dict[str, Any]]) -> list[DecisionExplanation]:
+def explain(rows: list[dict[str, Any]], contents: dict[tuple[str, str], dict[str, Any]],
+            followups: list[BookingEvent] | None = None) -> list[DecisionExplanation]:
+    """`followups` (what happened after each decision) are shown under the decision they are
+    linked to, after it: the decision itself is shown as it was made."""
+    after: dict[str, list[BookingEvent]] = {}
+    for f in sorted(followups or [], key=lambda f: f.seq):
+        after.setdefault(f.decision_key, []).append(f)
     out: list[DecisionExplanation] = []
     for row in rows:
         at = _when(row)
         exp = DecisionExplanation(
             step=row["step"], ruleset=row["ruleset"], version=row["version"], decided_at=at.isoformat(),
-            evaluator=row.get("evaluator") or "durable_rules", facts=row["facts"], outcome=row["outcome"])
+            evaluator=row.get("evaluator") or "durable_rules", facts=row["facts"], outcome=row["outcome"],
+            followups=after.get(str(row.get("key", "")), []))
         content = contents.get((row["ruleset"], row["version"]))
         rule_file: RuleFile | None = None
         if content is not None:

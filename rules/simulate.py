@@ -17,9 +17,10 @@ from typing import Any
 
 from domain.messages import Quote
 from domain.rating import choose
-from domain.rulesets import RULESETS
+from domain.rulesets import RULESETS, CarrierOutcome
 from rules.engine import EngineProcess, LoadedRuleset
 from rules.reference import fired_rules
+from rules.shipped import default_outcome
 
 SAMPLES_PER_CHANGE = 5
 
@@ -67,7 +68,10 @@ def _carrier(facts: dict[str, Any], outcome: dict[str, Any]) -> str | None:
     quotes = facts.get("quotes")
     if not isinstance(quotes, list) or not quotes:
         return None
-    chosen = choose([Quote.model_validate(q) for q in quotes], outcome, set())
+    known = {k: v for k, v in outcome.items() if k in CarrierOutcome.model_fields}
+    # a logged outcome may predate a key: the shipped default stands in for it
+    chosen = choose([Quote.model_validate(q) for q in quotes],
+                    default_outcome(CarrierOutcome, "carriers", **known), set())
     return chosen.carrier if chosen else "none"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.messages import Decision
+from domain.messages import BookingEvent, Decision
 from store import tables as t
 
 
@@ -21,10 +21,32 @@ async def record_decision(engine: AsyncEngine, order_id: str, key: str, d: Decis
         async with engine.begin() as conn:
             await conn.execute(t.decisions.insert().values(
                 key=key, order_id=order_id, step=d.step, ruleset=d.ruleset, version=d.version,
-                fired=d.fired, facts=d.facts, outcome=d.outcome, decided_at=d.decided_at,
+                fired=d.fired, facts=d.facts, outcome=d.outcome.model_dump(mode="json"),
+                decided_at=d.decided_at,
                 evaluator=d.evaluator))
     except IntegrityError:
         pass
+
+
+async def record_booking_event(engine: AsyncEngine, event: BookingEvent) -> None:
+    """Once per (decision, try): a retried activity finds its entry there already."""
+    detail = event.model_dump(mode="json", exclude={"decision_key", "order_id", "seq", "kind"})
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(t.decision_followups.insert().values(
+                decision_key=event.decision_key, seq=event.seq, order_id=event.order_id,
+                kind=event.kind, detail=detail))
+    except IntegrityError:
+        pass
+
+
+async def followups_for_order(engine: AsyncEngine, order_id: str) -> list[BookingEvent]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(t.decision_followups)
+                                  .where(t.decision_followups.c.order_id == order_id)
+                                  .order_by(t.decision_followups.c.decision_key, t.decision_followups.c.seq))
+        return [BookingEvent.model_validate({**r.detail, "decision_key": r.decision_key, "seq": r.seq,
+                                             "order_id": r.order_id, "kind": r.kind}) for r in rows]
 
 
 async def decisions_for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:

@@ -213,6 +213,20 @@ decisions = Table(
     _now(),
 )
 
+# What happened after a decision (the carrier that booked, each that refused), linked to it
+# by the decision's key; the decision row itself is never changed.
+decision_followups = Table(
+    "decision_followups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_key", String(300), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("detail", JSON, nullable=False),
+    _now(),
+    UniqueConstraint("decision_key", "seq", name="uq_decision_followups_seq"),
+)
+
 rule_versions = Table(
     "rule_versions", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

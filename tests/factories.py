@@ -6,6 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from domain.model import Order
+from domain.rulesets import CarrierOutcome, SplitOutcome
+from domain.sourcing import SourcingPolicy
+from rules.shipped import default_outcome
 
 PRICES = {"COKE-330-24": Decimal("59.00"), "YOGURT-12": Decimal("49.90"),
           "PHONE-X1": Decimal("3999.00"), "TSHIRT-M": Decimal("79.00"),
@@ -33,3 +36,18 @@ def order_payload(external_id: str, lines: list[tuple[str, int]] | None = None, 
 
 def make_order(external_id: str, lines: list[tuple[str, int]] | None = None, **kw: Any) -> Order:
     return Order.model_validate(order_payload(external_id, lines, **kw))
+
+
+def split_rules(**overrides: Any) -> SplitOutcome:
+    """The shipped split rules' default outcome, with `overrides`."""
+    return default_outcome(SplitOutcome, "split", **overrides)
+
+
+def sourcing(**overrides: Any) -> SourcingPolicy:
+    """The sourcing policy of the shipped split rules' default, with `overrides` (split keys)."""
+    return SourcingPolicy.from_outcome(split_rules(**overrides))
+
+
+def carrier_rules(**overrides: Any) -> CarrierOutcome:
+    """The shipped carrier rules' default outcome, with `overrides`."""
+    return default_outcome(CarrierOutcome, "carriers", **overrides)

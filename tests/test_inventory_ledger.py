@@ -25,6 +25,7 @@ from store import returns as return_store
 from store import tables as t
 from store.catalog import import_catalogue
 from store.db import make_engine
+from tests.factories import sourcing
 from tests.harness import prepare_database, serve_app
 
 
@@ -58,7 +59,7 @@ async def test_concurrent_reservations_never_exceed_stock_and_retries_do_not_dou
         )
 
         def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
-            return plan_sourcing(lines, avail, whs, "上海")
+            return plan_sourcing(lines, avail, whs, "上海", sourcing())
 
         async def order(i: int) -> bool:
             result = await inventory.reserve(engine, f"o-{i}", "r1", one_unit(i), plan, allow_partial=False)
@@ -115,7 +116,7 @@ async def test_the_ledger_explains_every_balance_and_the_audit_names_drift(db_ur
         )
 
         def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
-            return plan_sourcing(lines, avail, whs, "上海")
+            return plan_sourcing(lines, avail, whs, "上海", sourcing())
 
         def units(n: int) -> list[LineFacts]:
             return [
@@ -257,7 +258,7 @@ async def test_a_channel_buffer_keeps_the_last_units_from_that_channel_under_con
         ))
 
         def plan(lines, avail, whs):  # type: ignore[no-untyped-def]
-            return plan_sourcing(lines, avail, whs, "上海")
+            return plan_sourcing(lines, avail, whs, "上海", sourcing())
 
         async def order(channel: str, i: int, buffer: int) -> bool:
             result = await inventory.reserve(engine, f"{channel}-{i}", "r1", one_unit(i), plan,

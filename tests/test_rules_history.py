@@ -19,6 +19,7 @@ from activities.rule_log import log_changes
 from api.app import create_app
 from config.settings import PROJECT_ROOT, Settings
 from domain.messages import Quote
+from domain.rulesets import PriorityOutcome
 from rules.check import check_directory
 from rules.engine import EngineProcess, RuleEngine, compile_loaded
 from rules.explain import explain
@@ -60,7 +61,7 @@ async def record_history(url: str, rules_dir: Path) -> None:
             at = PEAK if i % 2 else LATER
             d = engine.decide("priority", facts_for(tier, total), "priority", at=at)
             await decisions.record_decision(db, order.order_id, f"{order.order_id}:0:priority", d)
-            parcel = {"lane": d.outcome["lane"], "service": "standard", "remote_area": False,
+            parcel = {"lane": d.outcome_as(PriorityOutcome).lane, "service": "standard", "remote_area": False,
                       "customer_tier": tier, "weight_g": 5000, "total_minor": total,
                       "quotes": [q.model_dump(mode="json") for q in QUOTES]}
             c = engine.decide("carriers", parcel, "carrier:p1", at=at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import carriers, store
     from domain.exceptions import ExceptionKind
     from domain.messages import (
+        BookingEvent,
         CancelWaybillRequest,
         Decision,
         DecisionRequest,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         WaybillRequest,
     )
     from domain.rating import choose
+    from domain.rulesets import CarrierOutcome
     from workflows.calls import run
     from workflows.failures import business_failure
     from workflows.options import REMOTE
@@ -42,13 +44,28 @@ CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
 
 @dataclass
 class Booking:
-    """The carrier decision (every quote, the rules' outcome, who refused and why) and the
+    """The carrier decision as the rules made it (every quote and the rules' outcome), what
+    came of it (each carrier that refused, and the one that booked, as `events`), and the
     waybill, if any carrier took the parcel."""
 
     decision: Decision
+    key: str  # the decision's key in the decision log, which every event is linked by
+    order_id: str
     waybill: Waybill | None = None
     quote: Quote | None = None
-    refusals: dict[str, str] = field(default_factory=dict)
+    events: list[BookingEvent] = field(default_factory=list)
+
+    @property
+    def refusals(self) -> dict[str, str]:
+        return {e.carrier: e.reason for e in self.events if e.kind == "refused"}
+
+    async def record(self, kind: Literal["booked", "refused"], quote: Quote, reason: str = "") -> None:
+        event = BookingEvent(decision_key=self.key, order_id=self.order_id, seq=len(self.events) + 1,
+                             kind=kind, carrier=quote.carrier, level=quote.level,
+                             fee=quote.fee if kind == "booked" else None,
+                             promised_days=quote.promised_days or quote.transit_days, reason=reason)
+        self.events.append(event)
+        await run(store.RECORD_BOOKING, event)
 
 
 async def book_carrier(
@@ -63,31 +80,29 @@ async def book_carrier(
     quotes = await run(
         store.QUOTE_CARRIERS,
         QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()))
+    key = f"{parcel.shipment_id}:carriers"
     decision = await run(
         store.DECIDE,
         DecisionRequest(
-            order_id=parcel.order_id, key=f"{parcel.shipment_id}:carriers", ruleset="carriers",
+            order_id=parcel.order_id, key=key, ruleset="carriers",
             facts={**facts, "quotes": [q.model_dump(mode="json") for q in quotes.quotes]},
             step=f"carrier:{parcel.shipment_id}"))
-    booking = Booking(decision=decision)
-    refused = booking.refusals
-    while booking.waybill is None and (chosen := choose(quotes.quotes, decision.outcome, set(refused))):
+    booking = Booking(decision=decision, key=key, order_id=parcel.order_id)
+    rules = decision.outcome_as(CarrierOutcome)
+    while booking.waybill is None and (chosen := choose(quotes.quotes, rules, set(booking.refusals))):
         request = request_for(chosen, quotes.origin_province)
         try:
             booking.waybill = await run(carriers.CREATE_WAYBILL, request, **CARRIER_CALL)
             booking.quote = chosen
+            await booking.record("booked", chosen)
         except (ActivityError, ApplicationError) as err:
             if (cause := business_failure(err, ExceptionKind.CARRIER_REJECTED)) is not None:
-                refused[chosen.carrier] = cause.message
+                await booking.record("refused", chosen, cause.message)
                 continue
-            refused[chosen.carrier] = f"unavailable: {err.cause or err}"
+            why = f"unavailable: {err.cause or err}"
             if not await _release_possible_booking(chosen, request.booking_id):
-                refused[chosen.carrier] += "; its possible booking could not be cancelled"
-    if booking.quote is not None:
-        decision.outcome.update(chosen=booking.quote.carrier, level=booking.quote.level,
-                                fee=str(booking.quote.fee), promised_days=booking.quote.promised_days)
-    decision.outcome["refused"] = sorted(refused)
-    decision.outcome["refusals"] = refused
+                why += "; its possible booking could not be cancelled"
+            await booking.record("refused", chosen, why)
     return booking
 
 

@@ -27,7 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from config import search_attributes as sa
     from domain.backorders import backorder_for
     from domain.errors import FieldError
-    from domain.exceptions import ExceptionKind
+    from domain.exceptions import (
+        WAITS_FOR_OPERATOR,
+        ExceptionAction,
+        ExceptionKind,
+        is_parcel_failure,
+        parcel_failure,
+    )
     from domain.messages import (
         ActionResult,
         AddressChange,
@@ -54,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.model import Order
     from domain.money import quantize, to_minor
     from domain.refunds import parcel_value
+    from domain.rulesets import ExceptionOutcome, PriorityOutcome, SplitOutcome
     from domain.splitting import split_into_shipments
     from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
     from workflows.calls import run
@@ -97,7 +104,7 @@ class OrderWorkflow:
         self.progress_seen = 0
         self.parcel_refunds: list[RefundRequest] = []  # parcels the rules chose to refund, not resend
         self.operator_then = "resend"  # what the operator chose on releasing a failed parcel
-        self.unpaid_hold_minutes = 30.0  # set from the settings by the reservation activity
+        self.unpaid_hold_minutes = 0  # the priority rules' answer (`unpaid_hold_minutes`)
 
     # ---- queries, signals, updates -------------------------------------------------
 
@@ -185,8 +192,7 @@ class OrderWorkflow:
     def _validate_release(self, note: OperatorNote) -> None:
         if not self.state.held:
             raise ValueError(f"cannot release: the order is not on hold ({self.state.status.value})")
-        failed_parcel = self.state.exception_type.startswith("shipment_") or (
-            self.state.exception_type == "carrier_rejected")
+        failed_parcel = is_parcel_failure(self.state.exception_type)
         if note.then == "refund" and not failed_parcel:
             raise ValueError("cannot release with then=refund: the order is not held for a failed parcel "
                              f"({self.state.exception_type or 'held by hand'}); cancel it instead")
@@ -204,7 +210,7 @@ class OrderWorkflow:
     def _validate_address(self, change: AddressChange) -> None:
         """Allowed until a parcel is on its way, and again when every parcel in the carriers'
         hands has come to an end (an undeliverable address is fixed before the reship)."""
-        if self.state.exception_type != "shipment_undeliverable":
+        if self.state.exception_type != ExceptionKind.SHIPMENT_UNDELIVERABLE:
             self._changeable("change the address")
         elif self._in_flight():
             raise ValueError("cannot change the address: a parcel is on its way")
@@ -244,10 +250,10 @@ class OrderWorkflow:
         if self.cancel_requested:
             raise _Cancel(self.cancel_reason)
 
-    async def _route_exception(self, kind: str, attempt: int, reason: str,
-                               **extra: Any) -> dict[str, Any]:
+    async def _route_exception(self, kind: ExceptionKind, attempt: int, reason: str,
+                               **extra: Any) -> ExceptionOutcome:
         """Ask the exception rules what to do, and do the waiting part of the answer."""
-        assert self.validated is not None or kind == "invalid_order"
+        assert self.validated is not None or kind == ExceptionKind.INVALID_ORDER
         base = self.validated.facts if self.validated else {}
         facts = {"exception_type": kind, "attempt": attempt,
                  "customer_tier": base.get("customer_tier", "regular"),
@@ -255,25 +261,25 @@ class OrderWorkflow:
                  "total_minor": base.get("total_minor", 0), **extra}
         facts.update({k: base[k] for k in ("channel", "payment_method", "remote_area") if k in base})
         decision = await self._decide("exceptions", facts, f"exception:{kind}")
-        outcome = decision.outcome
-        action = outcome.get("action", "hold")
-        why = f"{reason} -> {outcome.get('reason', action)}"
-        self.state.exception_type = kind
+        outcome = decision.outcome_as(ExceptionOutcome)
+        action = outcome.action
+        why = f"{reason} -> {outcome.reason}"
+        self.state.exception_type = kind.value
         self.state.exception_reason = why
-        if action == "cancel":
+        if action == ExceptionAction.CANCEL:
             raise _Cancel(why)
-        if action == "retry_later":
+        if action == ExceptionAction.RETRY_LATER:
             self.restocked = False
             await self._set_status(
-                OrderStatus.BACKORDERED if kind == "out_of_stock" else self.state.status, why)
+                OrderStatus.BACKORDERED if kind == ExceptionKind.OUT_OF_STOCK else self.state.status, why)
             with contextlib.suppress(TimeoutError):  # the wait is up: try again
                 await workflow.wait_condition(
                     lambda: self.cancel_requested or self.restocked,
-                    timeout=timedelta(minutes=float(outcome.get("delay_minutes", 30))),
+                    timeout=timedelta(minutes=outcome.delay_minutes),
                 )
-        elif action in ("reship", "refund"):  # carried out by the caller, no waiting
+        elif action in (ExceptionAction.RESHIP, ExceptionAction.REFUND):  # the caller does it, no waiting
             self.state.transitions.append(Transition(status=self.state.status, at=workflow.now(), note=why))
-        elif action in ("hold", "contact_customer"):
+        elif action in WAITS_FOR_OPERATOR:
             self.state.held = True
             self.before_hold = self.state.status
             await self._set_status(OrderStatus.AWAITING_OPERATOR, why)
@@ -303,24 +309,27 @@ class OrderWorkflow:
         self.validated = await self._validate()
         await self._set_status(OrderStatus.VALIDATED)  # also syncs the stored row to a hold
         if self.order.review:  # intake was not sure (fuzzy product match, refund in flight)
-            await self._route_exception("intake_review", 1, f"check at intake: {self.order.review}")
+            await self._route_exception(ExceptionKind.INTAKE_REVIEW, 1,
+                                        f"check at intake: {self.order.review}")
             self.state.exception_type = ""
 
-        priority = await self._decide("priority", self.validated.facts, "priority")
-        self.state.priority = str(priority.outcome.get("lane", "standard"))
-        self.state.ship_by = workflow.now() + timedelta(hours=float(priority.outcome.get("sla_hours", 48)))
+        priority = (await self._decide("priority", self.validated.facts, "priority")).outcome_as(
+            PriorityOutcome)
+        self.state.priority = priority.lane
+        self.state.ship_by = workflow.now() + timedelta(hours=priority.sla_hours)
+        self.unpaid_hold_minutes = priority.unpaid_hold_minutes
         workflow.upsert_search_attributes([sa.PRIORITY.value_set(self.state.priority)])
         await self._set_status(OrderStatus.PRIORITISED)
-        if review := str(priority.outcome.get("review") or ""):
-            await self._route_exception("fraud_review", 1, f"fraud review: {review}")
+        if priority.review:
+            await self._route_exception(ExceptionKind.FRAUD_REVIEW, 1, f"fraud review: {priority.review}")
             self.state.exception_type = ""
         sla = asyncio.create_task(self._watch_sla())
 
-        split = await self._decide("split", self.validated.facts, "split")
-        allocations = await self._reserve(split.outcome)
+        split = (await self._decide("split", self.validated.facts, "split")).outcome_as(SplitOutcome)
+        allocations = await self._reserve(split)
         if not self.paid:
-            allocations = await self._hold_until_paid(allocations, split.outcome)
-        if split.outcome.get("backorder_rest", True):
+            allocations = await self._hold_until_paid(allocations, split)
+        if split.backorder_rest:
             await self._backorder_rest(allocations)
         self.state.allocations = allocations
         workflow.upsert_search_attributes([
@@ -328,8 +337,7 @@ class OrderWorkflow:
         self.state.exception_type = ""
         await self._set_status(OrderStatus.RESERVED)
 
-        shipments = split_into_shipments(self.order.order_id, allocations, self.validated.lines,
-                                         split.outcome)
+        shipments = split_into_shipments(self.order.order_id, allocations, self.validated.lines, split)
         await self._checkpoint()
         self.payment = await self._authorise(allocations)
         await self._set_status(OrderStatus.PAYMENT_AUTHORISED)
@@ -360,20 +368,20 @@ class OrderWorkflow:
                 self.state.errors = []
                 return validated
             except (ActivityError, ApplicationError) as err:
-                cause = business_failure(err, "invalid_order")
+                cause = business_failure(err, ExceptionKind.INVALID_ORDER)
                 if cause is None:
                     raise
                 details = cause.details[0] if cause.details else []
                 self.state.errors = [FieldError.model_validate(d) for d in details]
-                await self._route_exception("invalid_order", attempt, cause.message)
+                await self._route_exception(ExceptionKind.INVALID_ORDER, attempt, cause.message)
                 attempt += 1
 
-    async def _reserve(self, policy: dict[str, Any]) -> list[Allocation]:
+    async def _reserve(self, policy: SplitOutcome) -> list[Allocation]:
         """Sourced as the split decision says; what to do about a shortage is the split
         rules' `on_shortage` first, then the exception rules'."""
         assert self.order is not None and self.validated is not None
         attempt = 1
-        partial = policy.get("on_shortage") == "ship_available"
+        partial = policy.on_shortage == "ship_available"
         while True:
             await self._checkpoint()
             self.reserve_rounds += 1
@@ -384,18 +392,17 @@ class OrderWorkflow:
                     lines=self.validated.lines, destination_province=self.order.shipping_address.province,
                     allow_partial=partial, policy=policy, channel=self.order.channel))
             if result.reserved and result.allocations:
-                self.unpaid_hold_minutes = result.unpaid_hold_minutes
                 return result.allocations
             missing = ", ".join(f"{s.sku} x{s.missing}" for s in result.shortages)
             outcome = await self._route_exception(
-                "out_of_stock", attempt, f"short of {missing}",
+                ExceptionKind.OUT_OF_STOCK, attempt, f"short of {missing}",
                 partial_available=bool(result.allocations))
-            action = outcome.get("action")
-            attempt = 1 if action == "hold" else attempt + 1
-            partial = action == "ship_available" or policy.get("on_shortage") == "ship_available"
+            attempt = 1 if outcome.action == ExceptionAction.HOLD else attempt + 1
+            partial = (outcome.action == ExceptionAction.SHIP_AVAILABLE
+                       or policy.on_shortage == "ship_available")
 
     async def _hold_until_paid(self, allocations: list[Allocation],
-                               policy: dict[str, Any]) -> list[Allocation]:
+                               policy: SplitOutcome) -> list[Allocation]:
         """An order not paid yet keeps its stock for the configured time; when that runs out
         the stock goes back (the released reservation stays in the ledger) and the exception
         rules decide: close the order, or hold it for an operator, whose release reserves
@@ -414,7 +421,8 @@ class OrderWorkflow:
             await run(
                 store.RELEASE_STOCK,
                 ReleaseRequest(order_id=self.state.order_id, reason="unpaid: reservation expired"))
-            await self._route_exception("payment_timeout", attempt, f"not paid within {minutes:g} min")
+            await self._route_exception(ExceptionKind.PAYMENT_TIMEOUT, attempt,
+                                        f"not paid within {minutes:g} min")
             attempt += 1
             if not self.paid:
                 allocations = await self._reserve(policy)
@@ -461,7 +469,7 @@ class OrderWorkflow:
                 cause = business_failure(err, ExceptionKind.PAYMENT_DECLINED)
                 if cause is None:
                     raise
-                await self._route_exception("payment_declined", attempt, cause.message,
+                await self._route_exception(ExceptionKind.PAYMENT_DECLINED, attempt, cause.message,
                                             amount_minor=to_minor(amount))
                 attempt += 1
 
@@ -482,7 +490,7 @@ class OrderWorkflow:
                 cause = business_failure(err, ExceptionKind.PAYMENT_DECLINED)
                 if cause is None:
                     raise
-                await self._route_exception("capture_failed", attempt, cause.message)
+                await self._route_exception(ExceptionKind.CAPTURE_FAILED, attempt, cause.message)
                 attempt += 1
 
     async def _ship(self, shipments: list[Shipment]) -> list[ShipmentResult]:
@@ -515,6 +523,7 @@ class OrderWorkflow:
             for r in done.values():
                 results[r.shipment_id] = r
                 self.state.decisions.extend(r.decisions)
+                self.state.bookings.extend(r.bookings)
             self.state.shipments = sorted(results.values(), key=lambda r: r.shipment_id)
             failed = [r for r in done.values() if r.status != ShipmentStatus.DELIVERED]
             by_id = {s.shipment_id: s for s in pending}
@@ -522,14 +531,13 @@ class OrderWorkflow:
             pending = []
             for r in failed:
                 parcel = by_id[r.shipment_id]
-                failed_kind = f"shipment_{r.status.value}"
-                kind = "carrier_rejected" if r.status == ShipmentStatus.FAILED else failed_kind
+                kind = parcel_failure(r.status.value)
                 value = parcel_value(self.order, {ln.sku: ln.quantity for ln in parcel.lines})
                 outcome = await self._route_exception(
                     kind, generation - 1, f"{r.shipment_id}: {r.reason}",
                     parcel_value_minor=to_minor(value), carrier=r.carrier)
-                refund = outcome.get("action") == "refund" or (
-                    outcome.get("action") in ("contact_customer", "hold") and self.operator_then == "refund")
+                refund = outcome.action == ExceptionAction.REFUND or (
+                    outcome.action in WAITS_FOR_OPERATOR and self.operator_then == "refund")
                 self.operator_then = "resend"
                 if refund:
                     self.parcel_refunds.append(RefundRequest(
@@ -583,12 +591,12 @@ class OrderWorkflow:
                 timeout=self.state.ship_by - workflow.now())
         except TimeoutError:
             self.state.escalated = True
-            self.state.exception_type = "sla_breach"
+            self.state.exception_type = ExceptionKind.SLA_BREACH.value
             await self._decide("exceptions", {
-                "exception_type": "sla_breach", "attempt": 1, "lane": self.state.priority,
+                "exception_type": ExceptionKind.SLA_BREACH.value, "attempt": 1, "lane": self.state.priority,
                 "customer_tier": (self.validated.facts if self.validated else {}).get(
                     "customer_tier", "regular")}, "exception:sla_breach")
-            workflow.upsert_search_attributes([sa.EXCEPTION_TYPE.value_set("sla_breach")])
+            workflow.upsert_search_attributes([sa.EXCEPTION_TYPE.value_set(ExceptionKind.SLA_BREACH.value)])
 
     async def _compensate(self, reason: str) -> None:
         """Undo what was done, in reverse: children already cancelled their WMS orders and

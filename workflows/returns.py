@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -50,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnStatus,
         replacement_order,
     )
+    from domain.rulesets import ReturnOutcome
     from workflows.calls import run
     from workflows.carrier_booking import book_carrier
     from workflows.failures import business_failure
@@ -75,7 +75,7 @@ class ReturnWorkflow:
         )
         self.receipt: ReturnReceipt | None = None
         self.approval: ReturnApproval | None = None
-        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, ReturnOutcome] = {}
 
     @workflow.query(name="status")
     def status(self) -> ReturnState:
@@ -126,9 +126,9 @@ class ReturnWorkflow:
         self.state.refund_shipping = (
             case.whole_order
             and len(approved) == len(self.state.lines)
-            and any(self.outcomes[ln.sku].get("refund_shipping") for ln in approved)
+            and any(self.outcomes[ln.sku].refund_shipping for ln in approved)
         )
-        to_send = [ln for ln in approved if self.outcomes[ln.sku].get("require_return", True)]
+        to_send = [ln for ln in approved if self.outcomes[ln.sku].require_return]
         for ln in approved:
             if ln not in to_send:
                 ln.received, ln.grade, ln.why = (
@@ -171,8 +171,8 @@ class ReturnWorkflow:
                     step=f"return:{case.rma}",
                 ))
             self.state.decisions.append(decision)
-            self.outcomes[ln.sku] = decision.outcome
-            ln.decision, ln.why = str(decision.outcome["decision"]), str(decision.outcome["reason"])
+            outcome = self.outcomes[ln.sku] = decision.outcome_as(ReturnOutcome)
+            ln.decision, ln.why = outcome.decision, outcome.reason
         if any(ln.decision == "review" for ln in self.state.lines):
             answer = await self._operator(
                 "; ".join(ln.why for ln in self.state.lines if ln.decision == "review")
@@ -208,7 +208,7 @@ class ReturnWorkflow:
                 sender=case.order.shipping_address,
                 lines=[ln for ln in case.request.lines if ln.sku in skus],
             ))
-        days = min(int(self.outcomes[ln.sku].get("ship_back_days", 14)) for ln in lines)
+        days = min(self.outcomes[ln.sku].ship_back_days for ln in lines)
         await self._save(
             ReturnStatus.AWAITING_GOODS,
             f"label {self.state.label_carrier} {self.state.label_waybill}; send within {days} days",
@@ -267,6 +267,7 @@ class ReturnWorkflow:
 
         booking = await book_carrier(parcel, province, rule_facts, request_for)
         self.state.decisions.append(booking.decision)
+        self.state.bookings.extend(booking.events)
         self.state.notes.extend(
             f"{carrier} did not book the return label: {why}" for carrier, why in booking.refusals.items()
         )
@@ -291,9 +292,10 @@ class ReturnWorkflow:
                     },
                 ))
             self.state.decisions.append(decision)
-            ln.refund_percent = int(decision.outcome.get("refund_percent", 100))
+            inspected = decision.outcome_as(ReturnOutcome)
+            ln.refund_percent = inspected.refund_percent
             if ln.refund_percent < 100:
-                ln.why = str(decision.outcome.get("reason", ln.why))
+                ln.why = inspected.reason
 
     async def _refund(self, case: ReturnCase, lines: list[ReturnLineState]) -> None:
         for ln in lines:

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.facts import parcel_facts
     from domain.messages import (
         AddressChange,
+        BookingEvent,
         CancelWaybillRequest,
         ConsumeRequest,
         Decision,
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         Waybill,
         WaybillRequest,
     )
+    from domain.rulesets import CarrierOutcome
     from domain.status import ShipmentStatus
     from domain.tracking import TrackingState
     from workflows.calls import run
@@ -61,6 +63,8 @@ class ShipmentWorkflow:
         self.events: list[TrackingEvent] = []
         self.address_override: AddressChange | None = None
         self.decisions: list[Decision] = []
+        self.bookings: list[BookingEvent] = []
+        self.grace = timedelta(0)  # the carrier rules' transit_grace_days
         self.promised_by: datetime | None = None
         self.writeback = ""
         self.seen = 0
@@ -165,6 +169,8 @@ class ShipmentWorkflow:
 
         booking = await book_carrier(s, inp.address.province, facts, request_for)
         self.decisions.append(booking.decision)
+        self.bookings.extend(booking.events)
+        self.grace = timedelta(days=booking.decision.outcome_as(CarrierOutcome).transit_grace_days)
         if booking.waybill is None or booking.quote is None:
             return None
         return booking.waybill, booking.quote
@@ -173,7 +179,7 @@ class ShipmentWorkflow:
         """Late: past the promise, and nothing heard for `transit_grace_days` since the
         promise or the last event, whichever is later."""
         assert self.promised_by is not None
-        grace = timedelta(days=inp.transit_grace_days)
+        grace = self.grace
         quiet_since = self.promised_by
         while True:
             deadline = max(quiet_since, self.promised_by) + grace
@@ -199,5 +205,6 @@ class ShipmentWorkflow:
         return ShipmentResult(shipment_id=inp.shipment.shipment_id, status=self.status,
                               carrier=waybill.carrier if waybill else "",
                               waybill_no=waybill.waybill_no if waybill else "",
-                              decisions=self.decisions, reason=reason, promised_by=self.promised_by,
+                              decisions=self.decisions, bookings=self.bookings, reason=reason,
+                              promised_by=self.promised_by,
                               channel_writeback=self.writeback)

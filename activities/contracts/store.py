@@ -7,6 +7,7 @@ from activities.contracts.base import Activity
 from config import queues
 from domain.messages import (
     AddressRecord,
+    BookingEvent,
     ConsumeRequest,
     Count,
     Decision,
@@ -31,4 +32,5 @@ CONSUME_STOCK = Activity("consume_stock", ConsumeRequest, Count, Q, local=True)
 RECORD_STATUS = Activity("record_status", StatusRecord, type(None), Q, local=True)
 RECORD_SHIPMENT = Activity("record_shipment", ShipmentRecord, type(None), Q, local=True)
 RECORD_ADDRESS = Activity("record_address", AddressRecord, type(None), Q, local=True)
+RECORD_BOOKING = Activity("record_booking", BookingEvent, type(None), Q, local=True)
 QUOTE_CARRIERS = Activity("quote_carriers", QuoteRequest, Quotes, Q, local=True)

@@ -76,7 +76,7 @@ def _registered() -> dict[str, tuple[str, activity._Definition]]:
     for queue in queues.ALL:
         for fn in worker.activities_for(queue, res, Settings()):
             defn = activity._Definition.must_from_callable(fn)
-            assert defn.name not in table, f"{defn.name} registered twice"
+            assert defn.name is not None and defn.name not in table, f"{defn.name} registered twice"
             table[defn.name] = (queue, defn)
     return table
 
@@ -84,7 +84,7 @@ def _registered() -> dict[str, tuple[str, activity._Definition]]:
 def test_every_contract_has_one_implementation_with_its_queue_and_types() -> None:
     registered = _registered()
     contracts = _contracts()
-    assert len(contracts) == len({c.name for c in contracts}) == len(registered) == 32
+    assert len(contracts) == len({c.name for c in contracts}) == len(registered) == 33
     for c in contracts:
         queue, defn = registered[c.name]
         assert queue == c.queue, c.name

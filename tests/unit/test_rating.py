@@ -11,6 +11,7 @@ import pytest
 from domain.messages import ParcelLine, Shipment
 from domain.model import Temperature
 from domain.rating import chargeable_kg, choose, rate_shop
+from tests.factories import carrier_rules
 from tests.harness import load_demo_catalogue
 
 CARRIERS = load_demo_catalogue().carriers
@@ -114,12 +115,12 @@ def test_a_parcel_booked_after_the_cut_off_is_promised_a_day_later() -> None:
 )
 def test_the_lane_balances_cost_against_the_promise(lane_outcome: dict, expected: tuple[str, str]) -> None:  # type: ignore[type-arg]
     quotes = rate_shop(CARRIERS, parcel(weight_g=2_000), "上海", "广东", MORNING)
-    chosen = choose(quotes, lane_outcome, set())
+    chosen = choose(quotes, carrier_rules(**lane_outcome), set())
     assert chosen is not None and (chosen.carrier, chosen.level) == expected
 
 
 def test_exclusions_are_a_preference_and_refusals_are_not() -> None:
     quotes = rate_shop(CARRIERS, parcel("hazmat"), "上海", "北京", MORNING)
-    chosen = choose(quotes, {"strategy": "cheapest", "exclude_carriers": ["ems"]}, set())
+    chosen = choose(quotes, carrier_rules(**{"strategy": "cheapest", "exclude_carriers": ["ems"]}), set())
     assert chosen is not None and chosen.carrier == "ems"  # nobody else takes dangerous goods
-    assert choose(quotes, {"strategy": "cheapest"}, {"ems"}) is None
+    assert choose(quotes, carrier_rules(**{"strategy": "cheapest"}), {"ems"}) is None

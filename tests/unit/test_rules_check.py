@@ -19,7 +19,7 @@ RULES = PROJECT_ROOT / "rules"
 BASE = """\
 ruleset: priority
 hit_policy: first
-default: {lane: standard, sla_hours: 48}
+default: {lane: standard, sla_hours: 48, review: "", unpaid_hold_minutes: 30}
 rules:
   - id: vip
     priority: 10

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from config.settings import PROJECT_ROOT
-from domain.rulesets import RULESETS
+from domain.exceptions import ExceptionAction
+from domain.rulesets import RULESETS, ExceptionOutcome, PriorityOutcome
 from rules.compiler import TooComplex
 from rules.engine import EngineProcess, RuleEngine, RuleEngineError, compile_loaded, epoch
 from rules.format import RuleFile
@@ -172,10 +173,12 @@ def test_collect_merges_higher_priority_over_lower_and_first_takes_one(engine: R
     d = engine.decide("priority", {"customer_tier": "gold", "has_cold_chain": True, "total_minor": 1,
                                    "payment_method": "alipay"})
     assert d.fired == ["vip-gold", "perishables-fast", "small-basket-economy"]
-    assert d.outcome == {"lane": "express", "sla_hours": 24, "review": ""}
+    assert d.outcome.model_dump() == {"lane": "express", "sla_hours": 24, "review": "",
+                                      "unpaid_hold_minutes": 30}
     e = engine.decide("exceptions", {"exception_type": "out_of_stock", "attempt": 4,
                                      "customer_tier": "gold", "partial_available": True})
-    assert e.fired[0] == "backorder-vip-operator" and e.outcome["action"] == "hold"
+    assert e.fired[0] == "backorder-vip-operator"
+    assert e.outcome_as(ExceptionOutcome).action == ExceptionAction.HOLD
     assert e.version == engine.ruleset("exceptions").version
 
 
@@ -185,7 +188,7 @@ def test_a_crashed_engine_process_is_restarted(engine: RuleEngine) -> None:
     assert proc is not None
     os.kill(proc.pid, signal.SIGKILL)  # as a segfault in the C core would
     proc.wait()
-    assert engine.decide("priority", {"customer_tier": "gold"}).outcome["lane"] == "express"
+    assert engine.decide("priority", {"customer_tier": "gold"}).outcome_as(PriorityOutcome).lane == "express"
     assert engine._engine._proc is not None and engine._engine._proc.pid != proc.pid
 
 
@@ -246,7 +249,7 @@ def test_a_broken_file_is_refused_the_last_good_version_kept_and_the_fix_logged(
             f"{path}:50:16: rule 'vip-gold': unknown fact 'tier': this rule set has no such fact "
             f"(did you mean 'customer_tier'?); known: {', '.join(sorted(RULESETS['priority'].facts))}"]
         assert eng.ruleset("priority").version == good
-        assert eng.decide("priority", {"customer_tier": "gold"}).outcome["lane"] == "express"
+        assert eng.decide("priority", {"customer_tier": "gold"}).outcome_as(PriorityOutcome).lane == "express"
         assert eng.take_changes() == []
 
         gold_20h = original.replace("sla_hours: 24}\n  - id: perishables",
@@ -256,6 +259,6 @@ def test_a_broken_file_is_refused_the_last_good_version_kept_and_the_fix_logged(
         [change] = eng.take_changes()
         assert change.previous_version == good and change.version != good
         assert change.summary == "1 changed (vip-gold)"
-        assert eng.decide("priority", {"customer_tier": "gold"}).outcome["sla_hours"] == 20
+        assert eng.decide("priority", {"customer_tier": "gold"}).outcome_as(PriorityOutcome).sla_hours == 20
     finally:
         eng.close()

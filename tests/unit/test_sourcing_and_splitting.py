@@ -9,6 +9,7 @@ from domain.model import Carrier, Temperature, Warehouse, ZoneRate
 from domain.rating import chargeable_kg, choose, quote
 from domain.sourcing import plan_sourcing
 from domain.splitting import split_into_shipments
+from tests.factories import carrier_rules, sourcing, split_rules
 
 WH = [Warehouse(code="SH-01", name="sh", province="上海", city="上海", cold_chain=True),
       Warehouse(code="GZ-01", name="gz", province="广东", city="广州", cold_chain=False),
@@ -24,18 +25,18 @@ def line(no: int, sku: str, qty: int, temp: Temperature = Temperature.AMBIENT, *
 def test_one_nearby_warehouse_serves_the_whole_order_when_it_can() -> None:
     lines = [line(0, "A", 2), line(1, "B", 1)]
     stock = {("A", "GZ-01"): 5, ("B", "GZ-01"): 5, ("A", "SH-01"): 5, ("B", "SH-01"): 5}
-    plan = plan_sourcing(lines, stock, WH, "广东")
+    plan = plan_sourcing(lines, stock, WH, "广东", sourcing())
     assert {a.warehouse for a in plan.allocations} == {"GZ-01"} and not plan.shortages
 
 
 def test_cold_chain_lines_never_come_from_an_ambient_warehouse() -> None:
     lines = [line(0, "Y", 1, Temperature.CHILLED)]
-    plan = plan_sourcing(lines, {("Y", "GZ-01"): 9, ("Y", "BJ-01"): 1}, WH, "广东")
+    plan = plan_sourcing(lines, {("Y", "GZ-01"): 9, ("Y", "BJ-01"): 1}, WH, "广东", sourcing())
     assert [a.warehouse for a in plan.allocations] == ["BJ-01"]
 
 
 def test_short_stock_is_split_across_warehouses_and_the_rest_reported() -> None:
-    plan = plan_sourcing([line(0, "A", 10)], {("A", "SH-01"): 4, ("A", "BJ-01"): 3}, WH, "上海")
+    plan = plan_sourcing([line(0, "A", 10)], {("A", "SH-01"): 4, ("A", "BJ-01"): 3}, WH, "上海", sourcing())
     assert [(a.warehouse, a.quantity) for a in plan.allocations] == [("SH-01", 4), ("BJ-01", 3)]
     assert plan.shortages[0].missing == 3
 
@@ -45,7 +46,7 @@ def test_split_keeps_cold_and_hazmat_apart_and_respects_weight() -> None:
              line(2, "H", 1, hazmat=True)]
     allocs = [Allocation(line_no=i, sku=ln.sku, warehouse="SH-01", quantity=ln.quantity)
               for i, ln in enumerate(lines)]
-    parcels = split_into_shipments("o", allocs, lines, {"max_parcel_weight_g": 20000})
+    parcels = split_into_shipments("o", allocs, lines, split_rules(max_parcel_weight_g=20000))
     services = sorted(p.service for p in parcels)
     assert services == ["cold_chain", "hazmat", "standard", "standard"]
     assert all(p.weight_g <= 20000 for p in parcels)
@@ -75,8 +76,8 @@ def test_rates_bill_half_kilos_and_constraints_make_carriers_ineligible() -> Non
 def test_choice_follows_the_strategy_and_skips_refused_carriers() -> None:
     quotes = [Quote(carrier="a", service="standard", fee=Decimal("10"), transit_days=3, eligible=True),
               Quote(carrier="b", service="standard", fee=Decimal("18"), transit_days=1, eligible=True)]
-    assert choose(quotes, {"strategy": "cheapest"}, set()).carrier == "a"  # type: ignore[union-attr]
-    assert choose(quotes, {"strategy": "fastest"}, set()).carrier == "b"  # type: ignore[union-attr]
-    assert choose(quotes, {"strategy": "balanced", "day_value": 5}, set()).carrier == "b"  # type: ignore[union-attr]
-    assert choose(quotes, {"strategy": "fastest"}, {"b"}).carrier == "a"  # type: ignore[union-attr]
-    assert choose(quotes, {}, {"a", "b"}) is None
+    assert choose(quotes, carrier_rules(**{"strategy": "cheapest"}), set()).carrier == "a"  # type: ignore[union-attr]
+    assert choose(quotes, carrier_rules(**{"strategy": "fastest"}), set()).carrier == "b"  # type: ignore[union-attr]
+    assert choose(quotes, carrier_rules(**{"strategy": "balanced", "day_value": 5}), set()).carrier == "b"  # type: ignore[union-attr]
+    assert choose(quotes, carrier_rules(**{"strategy": "fastest"}), {"b"}).carrier == "a"  # type: ignore[union-attr]
+    assert choose(quotes, carrier_rules(), {"a", "b"}) is None

@@ -14,6 +14,7 @@ from domain.messages import Allocation, LineFacts
 from domain.model import Carrier, Temperature, Warehouse, ZoneRate
 from domain.sourcing import SourcingPolicy, plan_sourcing
 from domain.splitting import split_into_shipments
+from tests.factories import sourcing, split_rules
 
 PROVINCES = ["上海", "浙江", "广东", "北京", "四川", "新疆", "湖北"]
 
@@ -50,12 +51,12 @@ def sources(allocations: list[Allocation]) -> set[str]:
 
 
 def test_fewest_shipments_first_takes_one_far_warehouse_over_two_near() -> None:
-    plan = plan_sourcing(TWO_LINES, SPLIT_STOCK, [SH, HZ, BJ], "上海", SourcingPolicy())
+    plan = plan_sourcing(TWO_LINES, SPLIT_STOCK, [SH, HZ, BJ], "上海", sourcing())
     assert sources(plan.allocations) == {"BJ-01"} and not plan.shortages
 
 
 def test_distance_first_takes_two_near_warehouses_over_one_far() -> None:
-    policy = SourcingPolicy(prefer=("distance", "shipments", "cost"))
+    policy = sourcing(prefer=["distance", "shipments", "cost"])
     plan = plan_sourcing(TWO_LINES, SPLIT_STOCK, [SH, HZ, BJ], "上海", policy)
     assert sources(plan.allocations) == {"SH-01", "HZ-01"}
 
@@ -64,9 +65,9 @@ def test_cost_first_follows_the_quotes_even_against_distance() -> None:
     lines = [ln(0, "A", 1)]
     stock = {("A", "SH-01"): 1, ("A", "BJ-01"): 1}
     city_courier = carrier(local="30", regional="12", national="15")  # same-city is dear
-    by_cost = plan_sourcing(lines, stock, [SH, BJ], "上海", SourcingPolicy(prefer=("cost",)), [city_courier])
+    by_cost = plan_sourcing(lines, stock, [SH, BJ], "上海", sourcing(prefer=["cost"]), [city_courier])
     by_distance = plan_sourcing(lines, stock, [SH, BJ], "上海",
-                                SourcingPolicy(prefer=("distance",)), [city_courier])
+                                sourcing(prefer=["distance"]), [city_courier])
     assert sources(by_cost.allocations) == {"BJ-01"}
     assert sources(by_distance.allocations) == {"SH-01"}
 
@@ -75,7 +76,7 @@ def test_covering_the_order_comes_before_every_objective_and_lines_stay_whole() 
     """Distance first, yet the nearest warehouse (3 of 4) loses to one that has all 4: a
     line is not split when one warehouse can serve it whole."""
     plan = plan_sourcing([ln(0, "A", 4)], {("A", "SH-01"): 3, ("A", "HZ-01"): 4}, [SH, HZ], "上海",
-                         SourcingPolicy(prefer=("distance",)))
+                         sourcing(prefer=["distance"]))
     assert [(a.warehouse, a.quantity) for a in plan.allocations] == [("HZ-01", 4)]
 
 
@@ -86,29 +87,29 @@ def test_ties_break_the_same_way_whatever_order_the_warehouses_come_in() -> None
     for seed in range(6):
         shuffled = twins[:]
         random.Random(seed).shuffle(shuffled)
-        plan = plan_sourcing([ln(0, "A", 2)], stock, shuffled, "广东")
+        plan = plan_sourcing([ln(0, "A", 2)], stock, shuffled, "广东", sourcing())
         plans.add(tuple((a.warehouse, a.quantity) for a in plan.allocations))
     assert plans == {(("GZ-01", 2),)}
 
 
 def test_max_shipments_one_reports_a_shortage_rather_than_a_second_warehouse() -> None:
     plan = plan_sourcing(TWO_LINES, {("A", "SH-01"): 1, ("B", "HZ-01"): 1}, [SH, HZ], "上海",
-                         SourcingPolicy(max_shipments=1))
+                         sourcing(max_shipments=1))
     assert len(sources(plan.allocations)) == 1
     assert sum(s.missing for s in plan.shortages) == 1
 
 
 def test_home_region_only_waits_or_looks_further_as_the_rules_say() -> None:
     stock = {("A", "BJ-01"): 4}
-    wait = plan_sourcing([ln(0, "A", 2)], stock, [SH, BJ], "上海", SourcingPolicy(home_region_only=True))
+    wait = plan_sourcing([ln(0, "A", 2)], stock, [SH, BJ], "上海", sourcing(home_region_only=True))
     assert wait.allocations == [] and wait.shortages[0].missing == 2
     wider = plan_sourcing([ln(0, "A", 2)], stock, [SH, BJ], "上海",
-                          SourcingPolicy(home_region_only=True, on_shortage="other_region"))
+                          sourcing(home_region_only=True, on_shortage="other_region"))
     assert sources(wider.allocations) == {"BJ-01"} and not wider.shortages
 
 
 def test_policy_comes_from_the_split_outcome_with_unnamed_objectives_last() -> None:
-    policy = SourcingPolicy.from_outcome({"prefer": ["cost"], "max_shipments": 2, "on_shortage": "wait"})
+    policy = SourcingPolicy.from_outcome(split_rules(prefer=["cost"], max_shipments=2, on_shortage="wait"))
     assert policy.prefer == ("cost", "shipments", "distance") and policy.max_shipments == 2
 
 
@@ -130,14 +131,13 @@ def situations(draw: st.DrawFn) -> Situation:
         temp, unit_g, hazmat, oversize = kind[sku]
         lines.append(ln(i, sku, draw(st.integers(1, 6)), temp, unit_g, hazmat=hazmat, oversize=oversize))
     stock = {(s, w.code): draw(st.integers(0, 8)) for s in skus for w in warehouses}
-    policy = SourcingPolicy(
+    policy = sourcing(
         max_shipments=draw(st.integers(1, 4)),
-        prefer=tuple(draw(st.permutations(["shipments", "distance", "cost"]))),
+        prefer=list(draw(st.permutations(["shipments", "distance", "cost"]))),
         home_region_only=draw(st.booleans()),
         on_shortage=draw(st.sampled_from(["wait", "ship_available", "other_region"])),
-        split={"separate_cold_chain": draw(st.booleans()), "separate_hazmat": draw(st.booleans()),
-               "oversize_by_freight": draw(st.booleans()),
-               "max_parcel_weight_g": draw(st.integers(1_000, 30_000))},
+        separate_cold_chain=draw(st.booleans()), separate_hazmat=draw(st.booleans()),
+        oversize_by_freight=draw(st.booleans()), max_parcel_weight_g=draw(st.integers(1_000, 30_000)),
     )
     return lines, stock, warehouses, draw(st.sampled_from(PROVINCES)), policy
 
@@ -169,20 +169,20 @@ def test_every_plan_respects_every_hard_constraint(case: Situation) -> None:
     if policy.home_region_only and policy.on_shortage != "other_region":
         assert used <= {w.code for w in home}
 
-    parcels = split_into_shipments("o", plan.allocations, lines, dict(policy.split))
-    limit = int(policy.split["max_parcel_weight_g"])
+    parcels = split_into_shipments("o", plan.allocations, lines, policy.split)
+    limit = policy.split.max_parcel_weight_g
     for p in parcels:
         items = [goods[pl.sku] for pl in p.lines]
         assert p.weight_g <= limit or sum(pl.quantity for pl in p.lines) == 1, "parcel over the weight limit"
-        if policy.split["separate_hazmat"]:
+        if policy.split.separate_hazmat:
             assert all(x.hazmat for x in items) == (p.service == "hazmat")
             assert p.service == "hazmat" or not any(x.hazmat for x in items), "hazmat travelling with others"
         if p.service == "hazmat":
             continue
-        if policy.split["separate_cold_chain"]:
+        if policy.split.separate_cold_chain:
             cold = {x.temperature != Temperature.AMBIENT for x in items}
             assert cold == {p.service == "cold_chain"}, "cold-chain goods mixed with ambient ones"
-        if policy.split["oversize_by_freight"] and p.service in ("standard", "freight"):
+        if policy.split.oversize_by_freight and p.service in ("standard", "freight"):
             assert {x.oversize for x in items} == {p.service == "freight"}, "oversize outside freight"
 
     if not plan.shortages and policy.prefer[0] == "shipments":

@@ -23,7 +23,7 @@ from tests.factories import make_order
 from tests.harness import serve_app, wait_until
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start
-from tests.workflow.test_shipping import best_by_the_rules
+from tests.workflow.test_shipping import best_by_the_rules, booked
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow, return_workflow_id
 
@@ -110,7 +110,7 @@ async def test_a_refund_follows_the_label_the_receipt_and_the_restock(wf: Workfl
     )
     [label] = [d for d in waiting.decisions if d.ruleset == "carriers"]
     assert label.facts["direction"] == "return" and label.fired == ["return-label-cheapest"]
-    assert waiting.label_carrier == label.outcome["chosen"] == best_by_the_rules(label)[0]
+    assert waiting.label_carrier == booked(waiting.bookings, label).carrier == best_by_the_rules(label)[0]
     async with httpx.AsyncClient() as http:
         expected = (await http.get(f"{wf.urls['wms']}/admin/orders")).json()["returns"][waiting.rma]
     assert expected["type"] == "THRK" and expected["warehouse"] == warehouse

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.messages import OperatorNote
+from domain.rulesets import SplitOutcome
 from domain.status import OrderStatus
 from rules.engine import compile_loaded, load_rule_file
 from store import decisions
@@ -67,7 +68,7 @@ async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(
     by_set = {d.ruleset: d for d in state.decisions}
     assert by_set["priority"].version == v1["priority"]  # decided before the change, kept
     assert by_set["split"].version == version_of(split) != v1["split"]
-    assert by_set["split"].outcome["max_parcel_weight_g"] == 1000
+    assert by_set["split"].outcome_as(SplitOutcome).max_parcel_weight_g == 1000
     assert {d.version for d in state.decisions if d.ruleset == "carriers"} == {v1["carriers"]}
 
     log = await decisions.list_versions(wf.db)

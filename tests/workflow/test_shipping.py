@@ -11,10 +11,20 @@ from typing import Any
 import httpx
 from temporalio.client import WorkflowHandle
 
-from domain.messages import AddressChange, Decision, OperatorNote, OrderState, ShipmentInput, TrackingEvent
+from domain.messages import (
+    AddressChange,
+    BookingEvent,
+    Decision,
+    OperatorNote,
+    OrderState,
+    TrackingEvent,
+)
+from domain.rulesets import CarrierOutcome
 from domain.status import OrderStatus, ShipmentStatus
 from domain.tracking import TrackingState
-from tests.factories import make_order
+from services.rules import explain_order
+from store import decisions as decision_store
+from tests.factories import carrier_rules, make_order
 from tests.harness import wait_until
 from tests.workflow.clock import skip_to_just_before
 from tests.workflow.conftest import WorkflowStack
@@ -66,15 +76,22 @@ def carrier_decisions(state: OrderState) -> list[Decision]:
     return [d for d in state.decisions if d.ruleset == "carriers"]
 
 
+def booked(bookings: list[BookingEvent], decision: Decision) -> BookingEvent:
+    """The carrier that took the parcel, recorded after (and apart from) the decision."""
+    [event] = [b for b in bookings if b.decision_key == decision.key and b.kind == "booked"]
+    return event
+
+
 def best_by_the_rules(decision: Decision) -> tuple[str, str]:
     """What the lane's balance says should win among the quotes the decision recorded."""
-    outcome, day = decision.outcome, Decimal(str(decision.outcome.get("day_value", 5)))
-    banned = set(outcome.get("exclude_carriers", []))
+    outcome = decision.outcome_as(CarrierOutcome)
+    day = Decimal(outcome.day_value)
+    banned = set(outcome.exclude_carriers)
     quotes = [q for q in decision.facts["quotes"] if q["eligible"] and q["carrier"] not in banned]
     key: Any = {
         "fastest": lambda q: (q["promised_days"], Decimal(q["fee"])),
         "cheapest": lambda q: (Decimal(q["fee"]), q["promised_days"]),
-    }.get(outcome["strategy"], lambda q: (Decimal(q["fee"]) + day * q["promised_days"], q["promised_days"]))
+    }.get(outcome.strategy, lambda q: (Decimal(q["fee"]) + day * q["promised_days"], q["promised_days"]))
     best = min(quotes, key=lambda q: (key(q), q["carrier"], q["level"]))
     return best["carrier"], best["level"]
 
@@ -89,10 +106,11 @@ async def test_rate_shopping_keeps_every_constraint_and_records_every_quote(wf: 
     assert set(by_service) == {"standard", "cold_chain", "hazmat"}
     for service, d in by_service.items():
         assert {q["carrier"] for q in d.facts["quotes"]} == {"sf", "zto", "jd", "ems", "dhl"}, service
-        assert (d.outcome["chosen"], d.outcome["level"]) == best_by_the_rules(d), service
-        assert d.outcome["day_value"] == 60  # a gold member rides the express lane: time first
-    assert by_service["cold_chain"].outcome["chosen"] in ("sf", "jd")  # the only cold-chain carriers
-    assert by_service["hazmat"].outcome["chosen"] == "ems"  # the only one that takes dangerous goods
+        took = booked(state.bookings, d)
+        assert (took.carrier, took.level) == best_by_the_rules(d), service
+        assert d.outcome_as(CarrierOutcome).day_value == 60  # a gold member rides the express lane
+    assert booked(state.bookings, by_service["cold_chain"]).carrier in ("sf", "jd")  # only cold chain
+    assert booked(state.bookings, by_service["hazmat"]).carrier == "ems"  # only one takes hazmat
     reasons = {q["carrier"]: q["reason"] for q in by_service["hazmat"].facts["quotes"]}
     assert reasons["sf"] == "does not accept hazmat"
     assert {q["level"] for q in by_service["standard"].facts["quotes"]} == {"standard", "express"}
@@ -106,8 +124,20 @@ async def test_a_carrier_that_stays_down_is_passed_over_for_the_next_best(wf: Wo
     await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.DELIVERED)
     state = await handle.result()
     [decision] = carrier_decisions(state)
-    assert decision.outcome["refused"] == ["zto"] and "unavailable" in decision.outcome["refusals"]["zto"]
-    assert decision.outcome["chosen"] != "zto" and state.shipments[0].carrier == decision.outcome["chosen"]
+    refused, took = [b for b in state.bookings if b.decision_key == decision.key]
+    assert (refused.kind, refused.carrier, refused.seq) == ("refused", "zto", 1)
+    assert "unavailable" in refused.reason
+    assert (took.kind, took.seq) == ("booked", 2) and took.carrier != "zto"
+    assert state.shipments[0].carrier == took.carrier and took.fee is not None
+    # the decision is as the rules made it: nothing that happened after was written into it
+    assert set(decision.outcome.model_dump()) == set(CarrierOutcome.model_fields)
+    [logged] = [r for r in await decision_store.decisions_for_order(wf.db, state.order_id)
+                if r["key"] == decision.key]
+    assert logged["outcome"] == decision.outcome.model_dump(mode="json")
+    explained = await explain_order(wf.db, state.order_id)
+    [carrier_step] = [e for e in explained if e.ruleset == "carriers"]
+    assert [(f.kind, f.carrier) for f in carrier_step.followups] == [
+        ("refused", "zto"), ("booked", took.carrier)]
 
 
 async def test_tracking_moves_the_order_to_delivered_and_the_waybill_reaches_shopify(
@@ -223,7 +253,7 @@ async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf
     first = wf.client.get_workflow_handle(f"shipment-{sid}")
     promised = await first.query(ShipmentWorkflow.promise)
     assert promised is not None
-    grace = timedelta(days=ShipmentInput.model_fields["transit_grace_days"].default)
+    grace = timedelta(days=carrier_rules().transit_grace_days)  # the shipped carrier rules
     await skip_to_just_before(wf.env, promised + grace)  # the reship starts a child workflow
     assert (await first.query(ShipmentWorkflow.current)) == ShipmentStatus.IN_TRANSIT
     [(again, waybill2)] = await parcels(handle, 1, besides=sid)

@@ -1,0 +1,18 @@
+"""Reading what the rules decided for an order and which rule set versions were live."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rules.explain import DecisionExplanation, explain
+from store import decisions
+
+
+async def explain_order(db: AsyncEngine, order_id: str) -> list[DecisionExplanation]:
+    """Every decision the order got, explained by the rule text of the version that made it,
+    each followed by what came of it (a carrier booked or refused). Empty: none recorded."""
+    rows = await decisions.decisions_for_order(db, order_id)
+    if not rows:
+        return []
+    followups = await decisions.followups_for_order(db, order_id)
+    return explain(rows, await decisions.version_contents(db), followups)
