@@ -20,19 +20,17 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from config import queues
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from domain.messages import ActionResult, AddressChange, OperatorNote
 from domain.model import Order, workflow_id_for
+from domain.records import InboxRecord
+from services.orders import start_order
 from store import inbox as inbox_store
 from store.db import make_engine
-from workflows.order import OrderWorkflow
 
 log = structlog.get_logger()
 BATCH = 200
@@ -41,82 +39,65 @@ IDLE_SECONDS = 0.1
 UPDATE_TIMEOUT = timedelta(seconds=20)
 
 
-async def start_order(client: Client, canonical: dict[str, Any]) -> str:
-    """Start the order's workflow; the business-key id makes a second start a no-op."""
-    order = Order.model_validate(canonical)
-    try:
-        await client.start_workflow(
-            OrderWorkflow.run,
-            order,
-            id=order.workflow_id,
-            task_queue=queues.ORDERS,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-        return "started"
-    except WorkflowAlreadyStartedError:
-        return "already started"
-
-
 class Dispatcher:
     def __init__(self, client: Client, db: AsyncEngine) -> None:
         self.client, self.db = client, db
         self._sem = asyncio.Semaphore(CONCURRENCY)
 
-    async def _start(self, row: dict[str, Any]) -> tuple[int, str, str]:
+    async def _start(self, row: InboxRecord) -> tuple[int, str, str]:
         async with self._sem:
-            return row["id"], "done", await start_order(self.client, row["canonical"])
+            return row.id, "done", await start_order(self.client, Order.model_validate(row.canonical))
 
-    async def _cancel(self, row: dict[str, Any]) -> tuple[int, str, str]:
+    async def _cancel(self, row: InboxRecord) -> tuple[int, str, str]:
         note = OperatorNote(
-            reason=row["canonical"].get("reason", "cancelled by the channel"),
-            operator=f"channel:{row['channel']}",
+            reason=row.canonical.get("reason", "cancelled by the channel"),
+            operator=f"channel:{row.channel}",
         )
         return await self._update(row, "cancel", note, "cancelled")
 
-    async def _address(self, row: dict[str, Any]) -> tuple[int, str, str]:
-        order = Order.model_validate(row["canonical"])
-        change = AddressChange(address=order.shipping_address, reason=f"updated on {row['channel']}")
+    async def _address(self, row: InboxRecord) -> tuple[int, str, str]:
+        order = Order.model_validate(row.canonical)
+        change = AddressChange(address=order.shipping_address, reason=f"updated on {row.channel}")
         return await self._update(row, "change_address", change, "address changed")
 
-    async def _update(self, row: dict[str, Any], name: str, arg: Any, done: str) -> tuple[int, str, str]:
+    async def _update(self, row: InboxRecord, name: str, arg: Any, done: str) -> tuple[int, str, str]:
         """The same Update an operator sends; its validator accepts or refuses the change."""
-        handle = self.client.get_workflow_handle(workflow_id_for(row["order_id"]))
+        handle = self.client.get_workflow_handle(workflow_id_for(row.order_id))
         async with self._sem:
             try:
                 result = await handle.execute_update(
                     name, arg, result_type=ActionResult, rpc_timeout=UPDATE_TIMEOUT
                 )
-                return row["id"], "done", f"{done}: {result.message}"
+                return row.id, "done", f"{done}: {result.message}"
             except WorkflowUpdateFailedError as exc:
                 reason = str(getattr(exc.cause, "message", exc))
-                return row["id"], "rejected", f"refused by the order: {reason}"
+                return row.id, "rejected", f"refused by the order: {reason}"
             except RPCError as exc:
                 if exc.status == RPCStatusCode.NOT_FOUND:
-                    return row["id"], "rejected", "no such order in Temporal"
+                    return row.id, "rejected", "no such order in Temporal"
                 raise
 
-    async def _one(self, row: dict[str, Any]) -> tuple[int, str, str]:
+    async def _one(self, row: InboxRecord) -> tuple[int, str, str]:
         try:
-            if row["kind"] == "order":
+            if row.kind == "order":
                 return await self._start(row)
-            if row["kind"] == "hold":
+            if row.kind == "hold":
                 note = OperatorNote(
-                    reason=row["canonical"].get("reason", ""), operator=f"channel:{row['channel']}"
+                    reason=row.canonical.get("reason", ""), operator=f"channel:{row.channel}"
                 )
                 return await self._update(row, "hold", note, "held")
-            return await (self._cancel(row) if row["kind"] == "cancel" else self._address(row))
+            return await (self._cancel(row) if row.kind == "cancel" else self._address(row))
         except Exception as exc:  # Temporal busy or down: stays pending, tried again
-            log.warning("dispatch.retry", inbox_id=row["id"], order_id=row["order_id"], error=str(exc))
-            return row["id"], "pending", f"{type(exc).__name__}: {exc}"
+            log.warning("dispatch.retry", inbox_id=row.id, order_id=row.order_id, error=str(exc))
+            return row.id, "pending", f"{type(exc).__name__}: {exc}"
 
     async def drain_once(self) -> int:
         """One batch: orders first, then changes (a cancellation after its order's start)."""
         rows = await inbox_store.pending(self.db, BATCH)
         if not rows:
             return 0
-        orders = [r for r in rows if r["kind"] == "order"]
-        changes = [r for r in rows if r["kind"] != "order"]
+        orders = [r for r in rows if r.kind == "order"]
+        changes = [r for r in rows if r.kind != "order"]
         results = list(await asyncio.gather(*(self._one(r) for r in orders)))
         results += await asyncio.gather(*(self._one(r) for r in changes))
         await inbox_store.settle(self.db, results)

@@ -1,4 +1,5 @@
-"""Error bodies in one shape: what was wrong (field + reason) and what to do next."""
+"""Error bodies in one shape: what was wrong (field + reason) and what to do next; and the
+one place a service's refusal becomes an HTTP status."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import FieldError, field_path
+from services.errors import Conflict, Invalid, NotFound, ServiceError, Unauthenticated, Unavailable
+
+STATUS: dict[type[ServiceError], int] = {
+    NotFound: 404, Conflict: 409, Invalid: 422, Unauthenticated: 401, Unavailable: 503,
+}
+
+
+def status_of(exc: ServiceError) -> int:
+    return next(code for kind, code in STATUS.items() if isinstance(exc, kind))
 
 
 def problem(status: int, message: str, errors: list[FieldError] | None = None,
@@ -17,6 +27,11 @@ def problem(status: int, message: str, errors: list[FieldError] | None = None,
     if errors is not None:
         body["errors"] = [e.model_dump() for e in errors]
     return JSONResponse(status_code=status, content=body)
+
+
+async def service_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return problem(status_of(exc), exc.message, exc.errors, **exc.extra)
 
 
 async def request_validation_handler(_: Request, exc: Exception) -> JSONResponse:

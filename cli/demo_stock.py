@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from config import queues
 from config.settings import Settings
 from config.temporal import connect
-from domain.stock_messages import ReconcileRequest, TransferRequest
+from domain.stock_messages import ReconcileRequest, TransferRequest, transfer_workflow_id
 from store import ledger
 from store import tables as t
-from workflows.inventory import ReconcileWorkflow, TransferWorkflow, transfer_workflow_id
+from workflows.inventory import ReconcileWorkflow, TransferWorkflow
 
 WATCHED = ("COKE-330-24", "RICE-5KG", "OOLONG-TEA-500")
 

@@ -13,12 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from api.intake import IntakeService, Outcome
 from channels import registry
-from channels.base import PayloadError
 from cli.database import migrated_url
 from config.settings import get_settings
 from domain.model import Order
+from domain.records import DeadLetterRecord
+from services.errors import NotFound
+from services.intake import IntakeService, Outcome
 from store import inbox as inbox_store
 from store.db import make_engine
 
@@ -116,18 +117,18 @@ def dead_letters(limit: int = typer.Option(50, help="how many, newest first"),
     """Payloads that were refused, with why; `ordo intake retry ID` re-runs one."""
     migrated_url()
 
-    async def work(_: IntakeService, db: Any) -> list[dict[str, Any]]:
-        return await inbox_store.dead_letters(db, limit, include_resolved=all_)
+    async def work(service: IntakeService, _: Any) -> list[DeadLetterRecord]:
+        return await service.dead_letters(limit, include_resolved=all_)
 
-    rows: list[dict[str, Any]] = asyncio.run(_with_service(work))
+    rows: list[DeadLetterRecord] = asyncio.run(_with_service(work))
     if as_json:
-        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return
     table = Table("id", "channel", "received", "why", "body")
     for row in rows:
-        why = "; ".join(f"{e['field']}: {e['reason']}" for e in row["errors"])
-        table.add_row(str(row["id"]), row["channel"], f"{row['created_at']:%Y-%m-%d %H:%M:%S}", why,
-                      row["body"][:60].replace("\n", " "))
+        why = "; ".join(f"{e['field']}: {e['reason']}" for e in row.errors)
+        table.add_row(str(row.id), row.channel, f"{row.created_at:%Y-%m-%d %H:%M:%S}", why,
+                      row.body[:60].replace("\n", " "))
     console.print(table)
     console.print(f"{len(rows)} dead letter(s)")
 
@@ -137,31 +138,14 @@ def retry(dead_letter_id: int = typer.Argument(..., help="the id from `ordo inta
     """Run a refused payload through its adapter again (after the catalogue or adapter was fixed)."""
     migrated_url()
 
-    async def work(service: IntakeService, db: Any) -> tuple[dict[str, Any] | None, Outcome | None]:
-        row = await inbox_store.dead_letter(db, dead_letter_id)
-        if row is None:
-            return None, None
-        raw = row["body"].encode()
-        if row["channel"] == "pos":
-            outcome = await service.accept_batch(raw)
-            ok = bool(outcome.body.get("accepted")) and not outcome.body.get("errors")
-            inbox_id = outcome.body["accepted"][0]["inbox_id"] if ok else None
-        else:
-            try:
-                item = await service.read(row["channel"], raw, row["topic"])
-            except PayloadError as exc:
-                await inbox_store.mark_retried(db, dead_letter_id, None, exc.errors)
-                return row, Outcome(422, {"errors": [e.model_dump() for e in exc.errors]})
-            acc = await service.store(item, raw)
-            inbox_id = acc.inbox_id
-            outcome = Outcome(200 if acc.duplicate else 202, {"order_id": acc.order_id})
-        await inbox_store.mark_retried(db, dead_letter_id, inbox_id)
-        return row, outcome
+    async def work(service: IntakeService, _: Any) -> Outcome:
+        return await service.retry(dead_letter_id)
 
-    row, outcome = asyncio.run(_with_service(work))
-    if row is None or outcome is None:
-        err.print(f"no dead letter {dead_letter_id}: `ordo intake dead-letters` lists them", style="red")
-        raise typer.Exit(1)
+    try:
+        outcome = asyncio.run(_with_service(work))
+    except NotFound as exc:
+        err.print(exc.message, style="red")
+        raise typer.Exit(1) from None
     if outcome.status == 422:
         for e in outcome.body["errors"]:
             console.print(f"[red]still refused: {e['field']}: {e['reason']}[/]")

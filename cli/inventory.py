@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.database import migrated_url
-from store import ledger, reconcile
+from config.settings import get_settings
+from domain.records import InventoryAlertRecord, StockMovementRecord
+from services import inventory
+from services.errors import NotFound
+from services.inventory import Availability
+from store import ledger
 from store.db import make_engine
 
 inventory_app = typer.Typer(help="Stock: availability, movements, audit.", no_args_is_help=True)
@@ -66,43 +71,28 @@ def show(
 ) -> None:
     """Availability per warehouse and the latest movements of one SKU."""
 
-    async def work(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return await ledger.availability(db, sku), await ledger.movements(db, sku, movements)
+    async def work(db: Any) -> tuple[Availability, list[StockMovementRecord]]:
+        return (await inventory.availability(db, sku, get_settings().channel_buffers),
+                await inventory.movements(db, sku, movements))
 
-    levels, moves = _run(work)
-    if not levels:
-        err.print(
-            f"no stock of '{sku}' anywhere; is the SKU right? (`ordo catalog import` loads stock)",
-            style="red",
-        )
-        raise typer.Exit(1)
+    try:
+        found, moves = _run(work)
+    except NotFound as exc:
+        err.print(f"{exc.message} (`ordo catalog import` loads stock)", style="red")
+        raise typer.Exit(1) from None
     table = Table(
         "warehouse", "on hand", "reserved", "safety stock", "available", "in transit", "defective", title=sku
     )
-    for lv in levels:
-        table.add_row(
-            lv["warehouse"],
-            str(lv["on_hand"]),
-            str(lv["reserved"]),
-            str(lv["safety_stock"]),
-            str(lv["available"]),
-            str(lv["in_transit"]),
-            str(lv["defective"]),
-        )
+    for lv in found.warehouses:
+        table.add_row(lv.warehouse, str(lv.on_hand), str(lv.reserved), str(lv.safety_stock),
+                      str(lv.available), str(lv.in_transit), str(lv.defective))
     console.print(table)
     recent = Table(
         "when", "warehouse", "kind", "on hand", "reserved", "defective", "reference", title="latest movements"
     )
     for m in moves:
-        recent.add_row(
-            f"{m['created_at']:%Y-%m-%d %H:%M:%S}",
-            m["warehouse"],
-            m["kind"],
-            f"{m['on_hand_delta']:+d}",
-            f"{m['reserved_delta']:+d}",
-            f"{m['defective_delta']:+d}",
-            m["reference"],
-        )
+        recent.add_row(f"{m.created_at:%Y-%m-%d %H:%M:%S}", m.warehouse, m.kind, f"{m.on_hand_delta:+d}",
+                       f"{m.reserved_delta:+d}", f"{m.defective_delta:+d}", m.reference)
     console.print(recent)
 
 
@@ -110,12 +100,11 @@ def show(
 def alerts(limit: int = typer.Option(20, help="latest alerts to list")) -> None:
     """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
 
-    async def work(db: Any) -> list[dict[str, object]]:
-        return await reconcile.alerts(db, limit)
+    async def work(db: Any) -> list[InventoryAlertRecord]:
+        return await inventory.alerts(db, limit)
 
     rows = _run(work)
     table = Table("when", "kind", "sku", "warehouse", "detail", title="inventory alerts")
     for r in rows:
-        table.add_row(f"{r['created_at']:%Y-%m-%d %H:%M:%S}", str(r["kind"]), str(r["sku"]),
-                      str(r["warehouse"]), str(r["detail"]))
+        table.add_row(f"{r.created_at:%Y-%m-%d %H:%M:%S}", r.kind, r.sku, r.warehouse, r.detail)
     console.print(table if rows else "[green]no inventory alerts[/]")

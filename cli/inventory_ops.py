@@ -14,8 +14,10 @@ from cli.inventory import console, err, inventory_app
 from config import queues
 from config.settings import get_settings
 from config.temporal import connect
-from domain.stock_messages import ReconcileReport, ReconcileRequest, TransferRequest
-from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow, transfer_workflow_id
+from domain.stock_messages import ReconcileReport, ReconcileRequest
+from services.temporal import LazyTemporal
+from services.transfers import TransferOrder, start_transfer
+from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow
 from workflows.schedules import ensure_schedules
 
 
@@ -100,22 +102,12 @@ def transfer(
     reason: str = typer.Option("by an operator", help="kept with the transfer"),
 ) -> None:
     """Move stock between warehouses (调拨) through the WMS; in transit until it is received."""
-    req = TransferRequest(
-        transfer_id=f"TR-{uuid.uuid4().hex[:10]}",
-        sku=sku,
-        from_warehouse=from_warehouse,
-        to_warehouse=to_warehouse,
-        quantity=quantity,
-        reason=reason,
-    )
-    _temporal(
-        lambda c: c.start_workflow(
-            TransferWorkflow.run, req, id=transfer_workflow_id(req.transfer_id), task_queue=queues.ORDERS
-        )
-    )
+    order = TransferOrder(sku=sku, from_warehouse=from_warehouse, to_warehouse=to_warehouse,
+                          quantity=quantity, reason=reason)
+    started = asyncio.run(start_transfer(LazyTemporal(get_settings()), order))
     console.print(
-        f"transfer {req.transfer_id} started; follow it with `ordo inventory show {sku}` or in the "
-        f"Temporal UI (workflow {transfer_workflow_id(req.transfer_id)})"
+        f"transfer {started.transfer_id} started; follow it with `ordo inventory show {sku}` or in the "
+        f"Temporal UI (workflow {started.workflow_id})"
     )
 
 

@@ -221,3 +221,8 @@ class ReturnedUnits(BaseModel):
     sku: str
     quantity: int
     grade: Grade = "restock"
+
+
+def return_workflow_id(rma: str) -> str:
+    """One ReturnWorkflow per RMA, ever."""
+    return f"return-{rma}"

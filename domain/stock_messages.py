@@ -121,3 +121,8 @@ class SkuRequest(BaseModel):
 
 class RebalanceRequest(BaseModel):
     run_id: str
+
+
+def transfer_workflow_id(transfer_id: str) -> str:
+    """One TransferWorkflow per transfer id, so a retried request is one transfer."""
+    return f"transfer-{transfer_id}"

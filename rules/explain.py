@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.messages import BookingEvent
+from domain.records import DecisionRow
 from rules.format import RuleFile
 from rules.reference import first_failed
 
@@ -41,12 +42,12 @@ class DecisionExplanation:
     followups: list[BookingEvent] = field(default_factory=list)  # what came of it, in order
 
 
-def _when(row: dict[str, Any]) -> dt.datetime:
-    at = row.get("decided_at") or row["created_at"]
+def _when(row: DecisionRow) -> dt.datetime:
+    at = row.decided_at or row.created_at
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def explain(rows: list[dict[str, Any]], contents: dict[tuple[str, str], dict[str, Any]],
+def explain(rows: list[DecisionRow], contents: dict[tuple[str, str], dict[str, Any]],
             followups: list[BookingEvent] | None = None) -> list[DecisionExplanation]:
     """`followups` (what happened after each decision) are shown under the decision they are
     linked to, after it: the decision itself is shown as it was made."""
@@ -57,10 +58,10 @@ def explain(rows: list[dict[str, Any]], contents: dict[tuple[str, str], dict[str
     for row in rows:
         at = _when(row)
         exp = DecisionExplanation(
-            step=row["step"], ruleset=row["ruleset"], version=row["version"], decided_at=at.isoformat(),
-            evaluator=row.get("evaluator") or "durable_rules", facts=row["facts"], outcome=row["outcome"],
-            followups=after.get(str(row.get("key", "")), []))
-        content = contents.get((row["ruleset"], row["version"]))
+            step=row.step, ruleset=row.ruleset, version=row.version, decided_at=at.isoformat(),
+            evaluator=row.evaluator or "durable_rules", facts=row.facts, outcome=row.outcome,
+            followups=after.get(row.key, []))
+        content = contents.get((row.ruleset, row.version))
         rule_file: RuleFile | None = None
         if content is not None:
             try:
@@ -68,21 +69,21 @@ def explain(rows: list[dict[str, Any]], contents: dict[tuple[str, str], dict[str
             except ValidationError:
                 rule_file = None
         if rule_file is None:
-            exp.note = (f"version {row['version']} of '{row['ruleset']}' is not in the rule-change log; "
+            exp.note = (f"version {row.version} of '{row.ruleset}' is not in the rule-change log; "
                         "only the rules that fired are known")
-            exp.fired = [RuleVerdict(r, 0, "", {}) for r in row["fired"]]
+            exp.fired = [RuleVerdict(r, 0, "", {}) for r in row.fired]
             out.append(exp)
             continue
         by_id = {r.id: r for r in rule_file.rules}
         now = int(at.timestamp())
         for rule in rule_file.ordered():
             verdict = RuleVerdict(rule.id, rule.priority, rule.description, rule.then)
-            if rule.id in row["fired"]:
+            if rule.id in row.fired:
                 exp.fired.append(verdict)
             else:
-                verdict.failed = first_failed(rule, row["facts"], now) or \
+                verdict.failed = first_failed(rule, row.facts, now) or \
                     "matches these facts (the recorded decision differs: report this)"
                 exp.not_fired.append(verdict)
-        exp.fired.sort(key=lambda v: row["fired"].index(v.rule) if v.rule in by_id else 0)
+        exp.fired.sort(key=lambda v: row.fired.index(v.rule) if v.rule in by_id else 0)
         out.append(exp)
     return out

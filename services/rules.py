@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.records import RuleVersionRecord
 from rules.explain import DecisionExplanation, explain
 from store import decisions
 
@@ -16,3 +17,8 @@ async def explain_order(db: AsyncEngine, order_id: str) -> list[DecisionExplanat
         return []
     followups = await decisions.followups_for_order(db, order_id)
     return explain(rows, await decisions.version_contents(db), followups)
+
+
+async def versions(db: AsyncEngine, ruleset: str | None, limit: int) -> list[RuleVersionRecord]:
+    """The append-only rule-change log, newest first."""
+    return await decisions.list_versions(db, ruleset, max(1, min(limit, 1000)))

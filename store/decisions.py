@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.messages import BookingEvent, Decision
+from domain.records import DecisionRow, RuleVersionRecord
 from store import tables as t
+from store.followups import booking_event
 
 
 async def record_decision(engine: AsyncEngine, order_id: str, key: str, d: Decision) -> None:
@@ -45,15 +47,14 @@ async def followups_for_order(engine: AsyncEngine, order_id: str) -> list[Bookin
         rows = await conn.execute(select(t.decision_followups)
                                   .where(t.decision_followups.c.order_id == order_id)
                                   .order_by(t.decision_followups.c.decision_key, t.decision_followups.c.seq))
-        return [BookingEvent.model_validate({**r.detail, "decision_key": r.decision_key, "seq": r.seq,
-                                             "order_id": r.order_id, "kind": r.kind}) for r in rows]
+        return [booking_event(r) for r in rows]
 
 
-async def decisions_for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
+async def decisions_for_order(engine: AsyncEngine, order_id: str) -> list[DecisionRow]:
     async with engine.connect() as conn:
         rows = await conn.execute(select(t.decisions).where(t.decisions.c.order_id == order_id)
                                   .order_by(t.decisions.c.id))
-        return [dict(r._mapping) for r in rows]
+        return [DecisionRow.model_validate(r._mapping) for r in rows]
 
 
 async def past_decisions(engine: AsyncEngine, since: dt.datetime | None, limit: int | None,
@@ -94,12 +95,12 @@ async def append_version(engine: AsyncEngine, entry: dict[str, Any]) -> bool:
 
 
 async def list_versions(engine: AsyncEngine, ruleset: str | None = None,
-                        limit: int = 100) -> list[dict[str, Any]]:
+                        limit: int = 100) -> list[RuleVersionRecord]:
     async with engine.connect() as conn:
         query = select(t.rule_versions).order_by(t.rule_versions.c.id.desc()).limit(limit)
         if ruleset:
             query = query.where(t.rule_versions.c.ruleset == ruleset)
-        return [dict(r._mapping) for r in await conn.execute(query)]
+        return [RuleVersionRecord.model_validate(r._mapping) for r in await conn.execute(query)]
 
 
 async def version_contents(engine: AsyncEngine) -> dict[tuple[str, str], dict[str, Any]]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import FieldError
+from domain.records import DeadLetterRecord, InboxRecord
 from store import tables as t
 
 MAX_BATCH = 256
@@ -130,20 +131,20 @@ def row_for(
     }
 
 
-async def pending(engine: AsyncEngine, limit: int) -> list[dict[str, Any]]:
+async def pending(engine: AsyncEngine, limit: int) -> list[InboxRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(t.inbox).where(t.inbox.c.state == "pending").order_by(t.inbox.c.id).limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
+        return [InboxRecord.model_validate(r._mapping) for r in rows]
 
 
-async def for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
+async def for_order(engine: AsyncEngine, order_id: str) -> list[InboxRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(t.inbox).where(t.inbox.c.order_id == order_id).order_by(t.inbox.c.id)
         )
-        return [dict(r._mapping) for r in rows]
+        return [InboxRecord.model_validate(r._mapping) for r in rows]
 
 
 async def settle(engine: AsyncEngine, results: list[tuple[int, str, str]]) -> None:
@@ -187,20 +188,20 @@ async def dead_letters(
     engine: AsyncEngine,
     limit: int = 100,
     include_resolved: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[DeadLetterRecord]:
     async with engine.connect() as conn:
         query = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
         if not include_resolved:
             query = query.where(t.dead_letters.c.resolved_inbox_id.is_(None))
-        return [dict(r._mapping) for r in await conn.execute(query)]
+        return [DeadLetterRecord.model_validate(r._mapping) for r in await conn.execute(query)]
 
 
-async def dead_letter(engine: AsyncEngine, dead_letter_id: int) -> dict[str, Any] | None:
+async def dead_letter(engine: AsyncEngine, dead_letter_id: int) -> DeadLetterRecord | None:
     async with engine.connect() as conn:
         row = (
             await conn.execute(select(t.dead_letters).where(t.dead_letters.c.id == dead_letter_id))
         ).first()
-        return dict(row._mapping) if row else None
+        return DeadLetterRecord.model_validate(row._mapping) if row else None
 
 
 async def mark_retried(

@@ -4,12 +4,12 @@ to `stock`, so the balance can always be recomputed and checked (`ordo inventory
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.records import StockMovementRecord, WarehouseStock
 from store import tables as t
 
 KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship",
@@ -120,7 +120,7 @@ async def audit(engine: AsyncEngine) -> tuple[int, list[Drift]]:
 
 async def availability(
     engine: AsyncEngine, sku: str, channel_buffers: dict[str, int] | None = None
-) -> list[dict[str, Any]]:
+) -> list[WarehouseStock]:
     """Per warehouse: on hand, reserved, safety stock, available, and what each channel with
     an allocation buffer may still take (available less its buffer)."""
     async with engine.connect() as conn:
@@ -128,24 +128,15 @@ async def availability(
         levels = []
         for r in rows:
             available = max(r.on_hand - r.reserved - r.safety_stock, 0)
-            levels.append(
-                {
-                    "warehouse": r.warehouse,
-                    "on_hand": r.on_hand,
-                    "reserved": r.reserved,
-                    "safety_stock": r.safety_stock,
-                    "available": available,
-                    "in_transit": r.in_transit,
-                    "defective": r.defective,
-                    "by_channel": {
-                        ch: max(available - b, 0) for ch, b in sorted((channel_buffers or {}).items())
-                    },
-                }
-            )
+            levels.append(WarehouseStock(
+                warehouse=r.warehouse, on_hand=r.on_hand, reserved=r.reserved, safety_stock=r.safety_stock,
+                available=available, in_transit=r.in_transit, defective=r.defective,
+                by_channel={ch: max(available - b, 0) for ch, b in sorted((channel_buffers or {}).items())},
+            ))
         return levels
 
 
-async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[dict[str, Any]]:
+async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[StockMovementRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(t.stock_movements)
@@ -153,7 +144,7 @@ async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[dict
             .order_by(t.stock_movements.c.id.desc())
             .limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
+        return [StockMovementRecord.model_validate(r._mapping) for r in rows]
 
 
 RECEIPT_TYPES = ("CGRK", "DBRK", "THRK", "HHRK", "B2BRK")  # purchase, transfer, return, exchange inbound

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
+from domain.records import OrderRecord
 from domain.status import OrderStatus
 from store import tables as t
+from store.followups import booking_event
 
 
 async def save_order(engine: AsyncEngine, order: Order) -> bool:
@@ -85,7 +87,7 @@ async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: st
     return str(row[0]) if row else ""
 
 
-async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None:
+async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(t.orders).where(t.orders.c.order_id == order_id))).first()
         if row is None:
@@ -99,11 +101,17 @@ async def get_order(engine: AsyncEngine, order_id: str) -> dict[str, Any] | None
                    t.payment_notifications.c.total_amount, t.payment_notifications.c.created_at)
             .where(t.payment_notifications.c.out_trade_no == order_id)
             .order_by(t.payment_notifications.c.id))
-        out = dict(row._mapping)
-        out["payment_notifications"] = [dict(p._mapping) for p in pays]
-        out["shipments"] = [dict(s._mapping) for s in ships]
-        out["decisions"] = [dict(d._mapping) for d in decs]
-        return out
+        followups = await conn.execute(select(t.decision_followups)
+                                       .where(t.decision_followups.c.order_id == order_id)
+                                       .order_by(t.decision_followups.c.decision_key,
+                                                 t.decision_followups.c.seq))
+        return OrderRecord.model_validate({
+            **row._mapping,
+            "payment_notifications": [p._mapping for p in pays],
+            "shipments": [s._mapping for s in ships],
+            "decisions": [d._mapping for d in decs],
+            "followups": [booking_event(f) for f in followups],
+        })
 
 
 async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = None) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.records import InventoryAlertRecord
 from domain.stock_messages import CorrectionResult, Difference, Differences, StockSnapshot
 from store import ledger
 from store import tables as t
@@ -111,9 +112,9 @@ async def raise_alert(engine: AsyncEngine, kind: str, sku: str, warehouse: str, 
         )
 
 
-async def alerts(engine: AsyncEngine, limit: int = 100) -> list[dict[str, object]]:
+async def alerts(engine: AsyncEngine, limit: int = 100) -> list[InventoryAlertRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(t.inventory_alerts).order_by(t.inventory_alerts.c.id.desc()).limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
+        return [InventoryAlertRecord.model_validate(r._mapping) for r in rows]

@@ -4,13 +4,13 @@ the ReturnWorkflow's state so the API can answer without asking Temporal."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import FieldError
 from domain.model import Order
+from domain.records import ReturnRecord
 from domain.returns import ReturnCase, ReturnedUnits, ReturnRequest, ReturnState, ReturnStatus, check_request
 from store import catalog, ledger
 from store import tables as t
@@ -87,20 +87,20 @@ async def save_state(engine: AsyncEngine, state: ReturnState) -> None:
         )
 
 
-async def get(engine: AsyncEngine, rma: str) -> dict[str, Any] | None:
+async def get(engine: AsyncEngine, rma: str) -> ReturnRecord | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(t.returns).where(t.returns.c.rma == rma))).first()
-    return dict(row._mapping) if row else None
+    return ReturnRecord.model_validate(row._mapping) if row else None
 
 
-async def for_order(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
+async def for_order(engine: AsyncEngine, order_id: str) -> list[ReturnRecord]:
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
                 select(t.returns).where(t.returns.c.order_id == order_id).order_by(t.returns.c.created_at)
             )
         ).all()
-    return [dict(r._mapping) for r in rows]
+    return [ReturnRecord.model_validate(r._mapping) for r in rows]
 
 
 async def delivered_units(

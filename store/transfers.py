@@ -6,11 +6,11 @@ idempotent by transfer id, so a retried activity never moves stock twice."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.records import TransferRecord
 from store import ledger
 from store import tables as t
 
@@ -124,10 +124,10 @@ async def receive(engine: AsyncEngine, transfer_id: str, received: int) -> str:
     return "received"
 
 
-async def listing(engine: AsyncEngine, limit: int = 100) -> list[dict[str, Any]]:
+async def listing(engine: AsyncEngine, limit: int = 100) -> list[TransferRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(select(t.transfers).order_by(t.transfers.c.created_at.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows]
+        return [TransferRecord.model_validate(r._mapping) for r in rows]
 
 
 async def cancel(engine: AsyncEngine, transfer_id: str, reason: str) -> str:

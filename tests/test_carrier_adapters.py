@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 from activities.carriers import CarrierActivities
 from activities.channels import ChannelActivities
 from activities.payments import PaymentActivities
-from api.carriers import read_push
+from api.routes.carriers import read_push
 from config.settings import Settings
 from domain.messages import (
     CancelWaybillRequest,

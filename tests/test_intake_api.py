@@ -93,9 +93,9 @@ async def test_every_channel_lands_in_the_inbox_once(db_url: str, tmp_path: Path
         rows = await inbox_store.pending(db, 100)
     finally:
         await db.dispose()
-    shop = next(r for r in rows if r["channel"] == "shopify")
-    assert shop["body"] == payload("shopify_orders_create.json").decode()  # kept exactly as received
-    assert shop["canonical"]["total"] == "220.00" and shop["dedupe_key"] == "order:shopify:5794830778425"
+    shop = next(r for r in rows if r.channel == "shopify")
+    assert shop.body == payload("shopify_orders_create.json").decode()  # kept exactly as received
+    assert shop.canonical["total"] == "220.00" and shop.dedupe_key == "order:shopify:5794830778425"
 
 
 async def test_refusals_are_precise_and_nothing_unsigned_is_kept(db_url: str, tmp_path: Path) -> None:
@@ -325,5 +325,5 @@ async def test_a_re_sent_trade_with_a_refund_in_flight_holds_the_order(db_url: s
         rows = await inbox_store.for_order(db, "taobao-3615284739201058842")
     finally:
         await db.dispose()
-    assert [r["kind"] for r in rows] == ["order", "hold"]  # one hold, however often it is re-sent
-    assert "refund WAIT_SELLER_AGREE" in rows[1]["canonical"]["reason"]
+    assert [r.kind for r in rows] == ["order", "hold"]  # one hold, however often it is re-sent
+    assert "refund WAIT_SELLER_AGREE" in rows[1].canonical["reason"]

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
@@ -17,6 +16,7 @@ from api.app import create_app
 from config.settings import PROJECT_ROOT, Settings
 from domain.messages import LineFacts
 from domain.model import Catalogue, Product, StockLevel, Temperature
+from domain.records import WarehouseStock
 from domain.returns import Grade, ReturnedUnits
 from domain.sourcing import plan_sourcing
 from domain.wire import qimen
@@ -145,12 +145,12 @@ async def test_the_ledger_explains_every_balance_and_the_audit_names_drift(db_ur
         assert (await inventory.reserve(engine, "b", "r2", units(2), plan, allow_partial=False)).reserved
         assert await inventory.release(engine, "b") == 2
         assert await inventory.stock_row(engine, "LEDGER-1", "SH-01") == (12, 0)
-        assert await ledger.availability(engine, "LEDGER-1") == [
+        assert [lv.model_dump() for lv in await ledger.availability(engine, "LEDGER-1")] == [
             {"warehouse": "SH-01", "on_hand": 12, "reserved": 0, "safety_stock": 3, "available": 9,
              "in_transit": 0, "defective": 0, "by_channel": {}}
         ]
         kinds = [
-            (m["kind"], m["on_hand_delta"], m["reserved_delta"], m["reference"])
+            (m.kind, m.on_hand_delta, m.reserved_delta, m.reference)
             for m in reversed(await ledger.movements(engine, "LEDGER-1"))
         ]
         assert kinds == [
@@ -236,7 +236,7 @@ async def test_wms_stock_changes_apply_once_and_refuse_what_cannot_be(db_url: st
         assert await inventory.stock_row(engine, "RICE-5KG", "SH-01") == (before[0] + 40, before[1])
         assert (await ledger.audit(engine))[1] == []
         kinds = [
-            (m["kind"], m["on_hand_delta"], m["reference"])
+            (m.kind, m.on_hand_delta, m.reference)
             for m in await ledger.movements(engine, "RICE-5KG", 1)
         ]
         assert kinds == [("receipt", 40, "wms:CGRK-1")]
@@ -333,9 +333,9 @@ async def test_defective_returns_are_kept_apart_from_sellable_stock_until_refurb
     def report(code: str, quantity: int, inventory_type: str) -> ledger.StockChange:
         return ledger.StockChange(code, "COKE-330-24", "SH-01", quantity, "KCTZ", inventory_type)
 
-    async def shanghai() -> dict[str, Any]:
+    async def shanghai() -> WarehouseStock:
         levels = await ledger.availability(engine, "COKE-330-24")
-        [level] = [lv for lv in levels if lv["warehouse"] == "SH-01"]
+        [level] = [lv for lv in levels if lv.warehouse == "SH-01"]
         return level
 
     try:
@@ -352,10 +352,10 @@ async def test_defective_returns_are_kept_apart_from_sellable_stock_until_refurb
         assert refused == "COKE-330-24@SH-01: defective stock would fall to -1; Ordo holds 1 defective"
 
         after = await shanghai()
-        assert (after["on_hand"], after["defective"]) == (on_hand + 2, 1)
-        assert after["available"] == before["available"] + 2  # the defective unit is not for sale
+        assert (after.on_hand, after.defective) == (on_hand + 2, 1)
+        assert after.available == before.available + 2  # the defective unit is not for sale
         moves = [
-            (m["kind"], m["on_hand_delta"], m["defective_delta"], m["reference"])
+            (m.kind, m.on_hand_delta, m.defective_delta, m.reference)
             for m in reversed(await ledger.movements(engine, "COKE-330-24", 4))
         ]
         assert moves == [

@@ -35,13 +35,10 @@ with workflow.unsafe.imports_passed_through():
         TransferReceipt,
         TransferRequest,
         TransferResult,
+        transfer_workflow_id,
     )
     from workflows.calls import run
     from workflows.failures import business_failure
-
-
-def transfer_workflow_id(transfer_id: str) -> str:
-    return f"transfer-{transfer_id}"
 
 
 @workflow.defn

@@ -56,10 +56,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order import OrderWorkflow
 
 
-def return_workflow_id(rma: str) -> str:
-    return f"return-{rma}"
-
-
 @workflow.defn
 class ReturnWorkflow:
     @workflow.init

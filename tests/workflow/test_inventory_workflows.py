@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from config import queues
 from domain.messages import OrderState
+from domain.records import WarehouseStock
 from domain.status import OrderStatus
 from domain.stock_messages import (
     ReconcileReport,
@@ -19,6 +20,7 @@ from domain.stock_messages import (
     TransferArrival,
     TransferRequest,
     TransferResult,
+    transfer_workflow_id,
 )
 from store import ledger
 from store import tables as t
@@ -27,7 +29,7 @@ from tests.factories import make_order
 from tests.harness import wait_until
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, set_stock, start, status_is
-from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow, transfer_workflow_id
+from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow
 
 
 async def wms_admin(wf: WorkflowStack, method: str, path: str, **kw: Any) -> Any:
@@ -120,8 +122,8 @@ async def test_reconciliation_corrects_drift_alerts_above_the_threshold_and_allo
     assert report.alerts == 1 and report.refused == []
     assert await stock_row(wf.db, "COKE-330-24", "GZ-01") == (coke_gz[0] - 7, coke_gz[1])
     assert await stock_row(wf.db, "RICE-5KG", "SH-01") == (rice_sh[0] + 2, rice_sh[1])
-    [tshirt] = [lv for lv in await ledger.availability(wf.db, "TSHIRT-M") if lv["warehouse"] == "SH-01"]
-    assert tshirt["defective"] == 3
+    [tshirt] = [lv for lv in await ledger.availability(wf.db, "TSHIRT-M") if lv.warehouse == "SH-01"]
+    assert tshirt.defective == 3
     _, drift = await ledger.audit(wf.db)
     assert drift == []  # corrections are ledger rows like any other movement
     async with wf.db.connect() as conn:
@@ -147,12 +149,12 @@ async def test_a_transfer_is_in_transit_until_received_and_never_reservable_on_t
         TransferWorkflow.run, req, id=transfer_workflow_id("TR-T1"), task_queue=queues.ORDERS
     )
 
-    async def in_transit() -> dict[str, dict[str, Any]] | None:
-        levels = {lv["warehouse"]: lv for lv in await ledger.availability(wf.db, "RICE-5KG")}
-        return levels if levels["GZ-01"]["in_transit"] == 4 else None
+    async def in_transit() -> dict[str, WarehouseStock] | None:
+        levels = {lv.warehouse: lv for lv in await ledger.availability(wf.db, "RICE-5KG")}
+        return levels if levels["GZ-01"].in_transit == 4 else None
 
     levels = await wait_until(in_transit, "the transfer to be on its way")
-    assert (levels["BJ-01"]["on_hand"], levels["GZ-01"]["on_hand"], levels["GZ-01"]["available"]) == (2, 0, 0)
+    assert (levels["BJ-01"].on_hand, levels["GZ-01"].on_hand, levels["GZ-01"].available) == (2, 0, 0)
     await wait_until(lambda: _sim_has_transfer(wf, "TR-T1"), "the WMS to have the transfer")
     sim = await wms_admin(wf, "GET", "/admin/orders")
     assert (sim["transfers"]["TR-T1"]["from"], sim["transfers"]["TR-T1"]["to"]) == ("BJ-01", "GZ-01")

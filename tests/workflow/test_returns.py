@@ -14,7 +14,15 @@ from temporalio.client import WorkflowHandle
 from config import queues
 from domain.messages import OrderState
 from domain.model import Order, workflow_id_for
-from domain.returns import Inspection, ReturnApproval, ReturnReceipt, ReturnRequest, ReturnState, ReturnStatus
+from domain.returns import (
+    Inspection,
+    ReturnApproval,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnState,
+    ReturnStatus,
+    return_workflow_id,
+)
 from domain.status import OrderStatus
 from store import returns as return_store
 from store.inventory import stock_row
@@ -25,7 +33,7 @@ from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start
 from tests.workflow.test_shipping import best_by_the_rules, booked
 from workflows.order import OrderWorkflow
-from workflows.returns import ReturnWorkflow, return_workflow_id
+from workflows.returns import ReturnWorkflow
 
 
 async def delivered(wf: WorkflowStack, order: Order, parcels: int = 1) -> None:
@@ -77,7 +85,7 @@ async def ledger(wf: WorkflowStack, name: str) -> Any:
 
 
 async def defective(wf: WorkflowStack, sku: str, warehouse: str) -> int:
-    return next(lv["defective"] for lv in await availability(wf.db, sku) if lv["warehouse"] == warehouse)
+    return next(lv.defective for lv in await availability(wf.db, sku) if lv.warehouse == warehouse)
 
 
 async def test_a_change_of_mind_on_frozen_food_is_rejected_without_a_label(wf: WorkflowStack) -> None:
@@ -130,7 +138,7 @@ async def test_a_refund_follows_the_label_the_receipt_and_the_restock(wf: Workfl
     refunds = (await ledger(wf, "payments"))["refunds"]
     assert list(refunds) == [state.rma] and refunds[state.rma]["send_back_fee"] == "59.00"
     stored = await return_store.get(wf.db, state.rma)
-    assert stored is not None and stored["status"] == "refunded"
+    assert stored is not None and stored.status == "refunded"
 
 
 async def test_a_platinum_members_return_label_keeps_the_carrier_rules(wf: WorkflowStack) -> None:
@@ -335,7 +343,7 @@ async def test_the_wms_confirmation_books_sellable_units_before_the_workflow_hea
     tshirt_defective = await defective(wf, "TSHIRT-M", "SH-01")
     app = create_app(wf.settings)
     async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
-        app.state.temporal._client = wf.client  # the time-skipping server's, not a dev server's
+        app.state.services.temporal._client = wf.client  # the time-skipping server's, not a dev server's
         params, body = confirmation(rma)
         first = await http.post("/v1/wms/qimen", params=params, content=body)
         again = await http.post("/v1/wms/qimen", params=params, content=body)

@@ -73,19 +73,19 @@ async def test_a_rule_change_mid_flight_applies_to_later_decisions_only(
 
     log = await decisions.list_versions(wf.db)
     assert [
-        (e["seq"], e["version"], e["previous_version"], e["summary"]) for e in log if e["ruleset"] == "split"
+        (e.seq, e.version, e.previous_version, e.summary) for e in log if e.ruleset == "split"
     ] == [
         (2, by_set["split"].version, v1["split"], "default changed"),
         (1, v1["split"], None, "rule set added"),
     ]
-    assert [e["version"] for e in log if e["ruleset"] == "carriers"] == [v1["carriers"]]
-    assert all(e["loaded_by"] and e["source"].endswith(".yaml") for e in log)
+    assert [e.version for e in log if e.ruleset == "carriers"] == [v1["carriers"]]
+    assert all(e.loaded_by and e.source.endswith(".yaml") for e in log)
 
     recorded = await decisions.decisions_for_order(wf.db, order.order_id)
-    assert {(r["ruleset"], r["version"]) for r in recorded} == {
+    assert {(r.ruleset, r.version) for r in recorded} == {
         (d.ruleset, d.version) for d in state.decisions
     }
-    assert all(r["decided_at"] is not None and r["evaluator"] == "durable_rules" for r in recorded)
+    assert all(r.decided_at is not None and r.evaluator == "durable_rules" for r in recorded)
 
 
 async def test_an_order_intake_was_unsure_of_is_held_until_an_operator_releases_it(wf: WorkflowStack) -> None:

@@ -132,8 +132,8 @@ async def test_a_carrier_that_stays_down_is_passed_over_for_the_next_best(wf: Wo
     # the decision is as the rules made it: nothing that happened after was written into it
     assert set(decision.outcome.model_dump()) == set(CarrierOutcome.model_fields)
     [logged] = [r for r in await decision_store.decisions_for_order(wf.db, state.order_id)
-                if r["key"] == decision.key]
-    assert logged["outcome"] == decision.outcome.model_dump(mode="json")
+                if r.key == decision.key]
+    assert logged.outcome == decision.outcome.model_dump(mode="json")
     explained = await explain_order(wf.db, state.order_id)
     [carrier_step] = [e for e in explained if e.ruleset == "carriers"]
     assert [(f.kind, f.carrier) for f in carrier_step.followups] == [

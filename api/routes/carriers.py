@@ -13,19 +13,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import ServicesDep
 from api.errors import problem
 from config.settings import Settings
-from domain.messages import TrackingEvent
 from domain.wire import kuaidi100, sf, zto
 from domain.wire.events import CarrierEvent
-from store import orders as order_store
-
-log = structlog.get_logger()
+from services.tracking import deliver_events
 
 
 async def read_push(request: Request, settings: Settings) -> tuple[list[CarrierEvent], dict[str, Any]]:
@@ -49,39 +45,20 @@ async def read_push(request: Request, settings: Settings) -> tuple[list[CarrierE
         raise ValueError(f"not an SF route push or ZTO trace push: missing {exc}") from exc
 
 
-def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+router = APIRouter()
 
-    @r.post("/v1/carriers/{carrier}/events")
-    @r.post("/v1/carriers/{carrier}/routes", include_in_schema=False)  # the earlier SF-only path
-    async def carrier_events(
-        carrier: str, request: Request, x_ordo_push_secret: Annotated[str | None, Header()] = None
-    ) -> JSONResponse:
-        try:
-            events, ack = await read_push(request, settings)
-        except PermissionError as exc:
-            return problem(401, str(exc))
-        except ValueError as exc:
-            return problem(422, str(exc))
-        client = await request.app.state.temporal.client()
-        unknown = []
-        for e in events:
-            shipment_id = e.reference or await order_store.shipment_for_waybill(
-                request.app.state.db, carrier, e.waybill_no
-            )
-            if not shipment_id:  # not recorded yet (the booking's answer is still on its way)
-                log.warning("tracking.unknown_waybill", carrier=carrier, waybill_no=e.waybill_no)
-                unknown.append(e.waybill_no)
-                continue
-            event = TrackingEvent(waybill_no=e.waybill_no, op_code=e.code, state=e.state, remark=e.remark)
-            try:
-                await client.get_workflow_handle(f"shipment-{shipment_id}").signal("tracking", event)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                log.warning("tracking.unknown_shipment", carrier=carrier, shipment_id=shipment_id)
-        if unknown:  # not acknowledged: the carrier sends it again, as it does until answered
-            return problem(503, f"unknown waybill(s) {', '.join(unknown)}; send again later")
-        return JSONResponse(ack)
 
-    return r
+@router.post("/v1/carriers/{carrier}/events")
+@router.post("/v1/carriers/{carrier}/routes", include_in_schema=False)  # the earlier SF-only path
+async def carrier_events(carrier: str, request: Request, services: ServicesDep,
+                         x_ordo_push_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Answered in the sender's own acknowledgement; a waybill not recorded yet is 503, so
+    the carrier sends the push again."""
+    try:
+        events, ack = await read_push(request, services.settings)
+    except PermissionError as exc:
+        return problem(401, str(exc))
+    except ValueError as exc:
+        return problem(422, str(exc))
+    await deliver_events(services.db, services.temporal, carrier, events)
+    return JSONResponse(ack)

@@ -15,10 +15,12 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from channels import pos_csv, registry
+from channels import pos_csv, registry, shopify
 from channels.base import Intake, PayloadError
 from domain.errors import FieldError
 from domain.model import Product, workflow_id_for
+from domain.records import DeadLetterRecord
+from services.errors import NotFound, Unauthenticated
 from store import catalog
 from store import inbox as inbox_store
 
@@ -134,6 +136,32 @@ class IntakeService:
             body["review"] = item.order.review
         return Outcome(200 if acc.duplicate else 202, body)
 
+    async def dead_letters(self, limit: int, include_resolved: bool = False) -> list[DeadLetterRecord]:
+        return await inbox_store.dead_letters(self.db, limit, include_resolved=include_resolved)
+
+    async def retry(self, dead_letter_id: int) -> Outcome:
+        """Run a refused payload through its adapter again (after the catalogue or an adapter
+        was fixed); the dead letter records the attempt and, if it got in, its inbox row."""
+        row = await inbox_store.dead_letter(self.db, dead_letter_id)
+        if row is None:
+            raise NotFound(f"no dead letter {dead_letter_id}: `ordo intake dead-letters` lists them")
+        raw = row.body.encode()
+        if row.channel == "pos":
+            outcome = await self.accept_batch(raw)
+            ok = bool(outcome.body.get("accepted")) and not outcome.body.get("errors")
+            inbox_id = outcome.body["accepted"][0]["inbox_id"] if ok else None
+        else:
+            try:
+                item = await self.read(row.channel, raw, row.topic)
+            except PayloadError as exc:
+                await inbox_store.mark_retried(self.db, dead_letter_id, None, exc.errors)
+                return Outcome(422, {"errors": [e.model_dump() for e in exc.errors]})
+            acc = await self.store(item, raw)
+            inbox_id = acc.inbox_id
+            outcome = Outcome(200 if acc.duplicate else 202, {"order_id": acc.order_id})
+        await inbox_store.mark_retried(self.db, dead_letter_id, inbox_id)
+        return outcome
+
     async def accept_batch(self, raw: bytes) -> Outcome:
         """A POS CSV batch: good transactions go in, bad ones are reported row by row and the
         whole file is kept as a dead letter with those errors."""
@@ -161,3 +189,17 @@ class IntakeService:
             )
         status = 200 if accepted or not batch.errors else 422
         return Outcome(status, body)
+
+
+def require_shopify_signature(raw: bytes, header: str | None, secret: str) -> None:
+    """Every Shopify webhook (orders and returns) is verified the same way before anything
+    is read or kept."""
+    if not shopify.verify(raw, header, secret):
+        raise Unauthenticated("X-Shopify-Hmac-Sha256 does not match the body: check the app secret "
+                              "(ORDO_SHOPIFY_SECRET); nothing was processed")
+
+
+async def intake_counts(db: AsyncEngine) -> dict[str, Any]:
+    """Inbox rows by state (pending: accepted, not yet started) and unresolved dead letters."""
+    return {"inbox": await inbox_store.counts(db),
+            "dead_letters": len(await inbox_store.dead_letters(db, limit=10_000))}

@@ -1,0 +1,44 @@
+"""Stock for people: availability, alerts, and transfers (调拨) by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+from services import inventory, transfers
+from services.transfers import TransferOrder
+
+router = APIRouter()
+
+
+@router.get("/v1/inventory")
+async def availability(sku: str, services: ServicesDep) -> dict[str, Any]:
+    """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
+    available (= on hand - reserved - safety stock), in transit (visible, not yet
+    promised), defective (returned units graded CC, held for refurbishing, never sold),
+    per channel (less the channel's allocation buffer), and the totals."""
+    found = await inventory.availability(services.read_db, sku, services.settings.channel_buffers)
+    return found.model_dump(mode="json")
+
+
+@router.get("/v1/inventory/alerts")
+async def alerts(services: ServicesDep, limit: int = 100) -> dict[str, Any]:
+    """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
+    return {"alerts": [a.model_dump(mode="json") for a in await inventory.alerts(services.read_db, limit)]}
+
+
+@router.post("/v1/inventory/transfers", status_code=202)
+async def start_transfer(body: TransferOrder, services: ServicesDep) -> JSONResponse:
+    """Move stock between warehouses (调拨): starts a TransferWorkflow; the stock is in
+    transit (visible, not reservable) until the destination's WMS confirms it."""
+    started = await transfers.start_transfer(services.temporal, body)
+    return JSONResponse(started.model_dump(), status_code=202)
+
+
+@router.get("/v1/inventory/transfers")
+async def transfer_list(services: ServicesDep, limit: int = 100) -> dict[str, Any]:
+    found = await transfers.listing(services.read_db, limit)
+    return {"transfers": [r.model_dump(mode="json") for r in found]}

@@ -1,0 +1,60 @@
+"""Orders: read one, counts by status, and the operator's actions (Temporal Updates whose
+validators decide; a refusal is 409 with the reason, before anything was written)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+from api.privacy import for_role
+from domain.messages import AddressChange, OperatorNote
+from domain.model import Address
+
+router = APIRouter()
+
+
+@router.get("/v1/orders/{order_id}")
+async def get_order(order_id: str, services: ServicesDep,
+                    x_ordo_role: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """The order, its live workflow state (status, shipments, decisions, bookings) and the
+    stored record (with the decision log and what came of each decision)."""
+    view = await services.orders.read(order_id)
+    body = view.model_dump(mode="json", exclude={"record": {"payload"}}, exclude_none=False)
+    if view.inbox is None:
+        body.pop("inbox")
+    body["record"] = body["record"] or {}
+    return JSONResponse(for_role(x_ordo_role, body))
+
+
+@router.get("/v1/orders")
+async def order_counts(services: ServicesDep) -> dict[str, Any]:
+    """Orders by status, for dashboards."""
+    return {"by_status": await services.orders.counts()}
+
+
+def _action(name: str, update: str, doc: str) -> None:
+    async def act(order_id: str, services: ServicesDep,
+                  note: Annotated[OperatorNote | None, Body()] = None) -> dict[str, Any]:
+        result = await services.orders.act(order_id, update, note or OperatorNote())
+        return result.model_dump(mode="json")
+
+    act.__name__ = f"{name}_order"
+    act.__doc__ = doc
+    router.post(f"/v1/orders/{{order_id}}/{name}")(act)
+
+
+for _name in ("cancel", "hold", "release"):
+    _action(_name, _name, f"Operator action `{_name}` (a Temporal Update; 409 with the reason if refused).")
+_action("paid", "payment_received",
+        "The customer paid an order that came in `payment.status: awaiting` (a bank transfer arrived, a "
+        "pay-later was settled): its held stock is kept and the order carries on.")
+
+
+@router.post("/v1/orders/{order_id}/address")
+async def change_address(order_id: str, address: Address, services: ServicesDep) -> dict[str, Any]:
+    """Change the shipping address until the order ships."""
+    result = await services.orders.act(order_id, "change_address", AddressChange(address=address))
+    return result.model_dump(mode="json")

@@ -1,0 +1,48 @@
+"""Everything a use case needs, opened once per process (the API, a command) and closed in
+order: the database (a writer and a reader), Temporal, the inbox writer, the services."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config.settings import Settings
+from services.intake import IntakeService
+from services.orders import Orders
+from services.returns import Returns
+from services.temporal import LazyTemporal
+from services.wms_reports import WmsReports
+from store import inbox as inbox_store
+from store.db import make_engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: AsyncEngine
+    read_db: AsyncEngine
+    temporal: LazyTemporal
+    intake: IntakeService
+    orders: Orders
+    returns: Returns
+    wms: WmsReports
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    db = make_engine(settings.effective_database_url)
+    read_db = make_engine(settings.effective_database_url, readonly=True)
+    temporal = LazyTemporal(settings)
+    writer = inbox_store.InboxWriter(db)
+    writer.start()
+    try:
+        yield Services(settings=settings, db=db, read_db=read_db, temporal=temporal,
+                       intake=IntakeService(db, writer), orders=Orders(db, read_db, temporal),
+                       returns=Returns(db, read_db, temporal), wms=WmsReports(db, temporal, settings))
+    finally:
+        await writer.stop()
+        await db.dispose()
+        await read_db.dispose()

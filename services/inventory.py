@@ -1,0 +1,45 @@
+"""Reading stock: a SKU's levels per warehouse and channel, and the alerts for people."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.records import InventoryAlertRecord, StockMovementRecord, WarehouseStock
+from services.errors import NotFound
+from store import ledger, reconcile
+
+
+class Availability(BaseModel):
+    """A SKU's stock: per warehouse, the totals, and what each channel with an allocation
+    buffer may still sell (available less its buffer)."""
+
+    sku: str
+    warehouses: list[WarehouseStock]
+    available: int
+    in_transit: int
+    defective: int
+    available_by_channel: dict[str, int]
+    channel_buffers: dict[str, int]
+
+
+async def availability(db: AsyncEngine, sku: str, buffers: dict[str, int]) -> Availability:
+    levels = await ledger.availability(db, sku, buffers)
+    if not levels:
+        raise NotFound(f"no stock of '{sku}' anywhere; check the SKU")
+    return Availability(
+        sku=sku, warehouses=levels, available=sum(lv.available for lv in levels),
+        in_transit=sum(lv.in_transit for lv in levels), defective=sum(lv.defective for lv in levels),
+        available_by_channel={ch: sum(lv.by_channel[ch] for lv in levels) for ch in sorted(buffers)},
+        channel_buffers=buffers,
+    )
+
+
+async def movements(db: AsyncEngine, sku: str, limit: int) -> list[StockMovementRecord]:
+    return await ledger.movements(db, sku, limit)
+
+
+async def alerts(db: AsyncEngine, limit: int) -> list[InventoryAlertRecord]:
+    """Drift corrected beyond the threshold, drift that could not be corrected, overdue
+    transfers; newest first."""
+    return await reconcile.alerts(db, max(1, min(limit, 1000)))

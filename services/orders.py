@@ -1,0 +1,157 @@
+"""Orders: start one, read one (live from its workflow, or as stored), and the operator's
+actions on it (cancel, hold, release, paid, change the address), which are Temporal Updates
+whose validators decide."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from config import queues
+from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState
+from domain.model import Order, workflow_id_for
+from domain.records import OrderRecord
+from services.errors import Conflict, NotFound, Unavailable
+from services.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT, LazyTemporal, timed_out
+from store import inbox as inbox_store
+from store import orders as order_store
+
+log = structlog.get_logger()
+NO_SUCH_ORDER = "no order '{}'; order ids look like <channel>-<external id>"
+NO_ANSWER = (f"no orders worker answered within {UPDATE_TIMEOUT.seconds}s (down, or busy with a backlog); "
+             "check `worker.py --queue orders` is running, then retry")
+# A workflow started an instant ago can still answer NOT_FOUND (seen in CI): tries, and the
+# first pause, doubled each time (0.1 + 0.2 + ... + 1.6 s).
+JUST_STARTED_TRIES = 6
+JUST_STARTED_PAUSE = 0.1
+
+
+async def start_order(client: Client, order: Order) -> str:
+    """Start the order's workflow; the business-key id makes a second start a no-op."""
+    try:
+        await client.start_workflow(
+            "OrderWorkflow",
+            order,
+            id=order.workflow_id,
+            task_queue=queues.ORDERS,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        return "started"
+    except WorkflowAlreadyStartedError:
+        return "already started"
+
+
+class InboxEntry(BaseModel):
+    id: int
+    state: str
+
+
+class OrderView(BaseModel):
+    """An order as a person asks for it: `workflow` is the live state when its workflow
+    answered (`live`), `record` what the database holds; an order accepted but not started
+    yet has only `order` and `inbox`."""
+
+    order_id: str
+    workflow_id: str
+    status: str
+    order: dict[str, Any] | None
+    record: OrderRecord | None
+    workflow: OrderState | None
+    live: bool
+    inbox: InboxEntry | None = None
+
+
+class Orders:
+    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal) -> None:
+        self.db, self.read_db, self.temporal = db, read_db, temporal
+
+    async def read(self, order_id: str) -> OrderView:
+        record = await order_store.get_order(self.read_db, order_id)
+        live: OrderState | None = None
+        unanswered = False
+        client = await self.temporal.client()
+        try:
+            live = await client.get_workflow_handle(workflow_id_for(order_id)).query(
+                "status", result_type=OrderState, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError as exc:
+            # NOT_FOUND: retention has passed; DEADLINE_EXCEEDED: no orders worker is polling
+            # right now (a query needs one). Either way the stored record still answers.
+            unanswered = timed_out(exc)
+            if exc.status != RPCStatusCode.NOT_FOUND and not unanswered:
+                raise
+            log.warning("order.query_unavailable", order_id=order_id, reason=exc.message)
+        if record is None and live is None:
+            waiting = [r for r in await inbox_store.for_order(self.read_db, order_id) if r.kind == "order"]
+            if waiting:  # accepted, the dispatcher has not started it yet
+                return OrderView(order_id=order_id, workflow_id=workflow_id_for(order_id), status="accepted",
+                                 order=waiting[0].canonical, record=None, workflow=None, live=False,
+                                 inbox=InboxEntry(id=waiting[0].id, state=waiting[0].state))
+            if not unanswered:
+                raise NotFound(NO_SUCH_ORDER.format(order_id))
+        status = live.status.value if live else record.status if record else "received"
+        return OrderView(order_id=order_id, workflow_id=workflow_id_for(order_id), status=status,
+                         order=record.payload if record else None, record=record, workflow=live,
+                         live=live is not None)
+
+    async def act(self, order_id: str, update: str, arg: OperatorNote | AddressChange) -> ActionResult:
+        """Send the operator's Update; an order accepted moments ago is started first (a
+        second start is a no-op). Refused by the workflow: Conflict with its reason."""
+        client = await self.temporal.client()
+        handle = client.get_workflow_handle(workflow_id_for(order_id))
+        try:
+            try:
+                return await handle.execute_update(update, arg, result_type=ActionResult,
+                                                   rpc_timeout=UPDATE_TIMEOUT)
+            except RPCError as exc:
+                accepted = [r for r in await inbox_store.for_order(self.db, order_id) if r.kind == "order"]
+                if exc.status != RPCStatusCode.NOT_FOUND or not accepted:
+                    raise
+                await start_order(client, Order.model_validate(accepted[0].canonical))
+                return await self._update_just_started(client, order_id, update, arg)
+        except WorkflowUpdateFailedError as exc:
+            reason = getattr(exc.cause, "message", None) or str(exc)
+            raise Conflict(reason, order_id=order_id, action=update) from None
+        except RPCTimeoutOrCancelledError:  # the SDK's form of the update's rpc_timeout
+            raise Unavailable(NO_ANSWER, order_id=order_id, action=update) from None
+        except RPCError as exc:
+            if timed_out(exc):
+                raise Unavailable(NO_ANSWER, order_id=order_id, action=update) from None
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            record = await order_store.get_order(self.db, order_id)
+            if record is None:
+                raise NotFound(NO_SUCH_ORDER.format(order_id)) from None
+            raise Conflict(f"cannot {update}: the order is already {record.status}",
+                           order_id=order_id, action=update) from None
+
+    async def _update_just_started(self, client: Client, order_id: str, update: str,
+                                   arg: OperatorNote | AddressChange) -> ActionResult:
+        handle = client.get_workflow_handle(workflow_id_for(order_id))
+        for attempt in range(JUST_STARTED_TRIES):
+            try:
+                return await handle.execute_update(update, arg, result_type=ActionResult,
+                                                   rpc_timeout=UPDATE_TIMEOUT)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND or attempt == JUST_STARTED_TRIES - 1:
+                    raise
+                await asyncio.sleep(JUST_STARTED_PAUSE * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def counts(self) -> dict[str, int]:
+        return await order_store.counts_by_status(self.read_db)
+
+    async def payment_notified(self, form: dict[str, str]) -> bool:
+        """Stored once per notify_id; False for a repeat."""
+        new = await order_store.record_payment_notification(self.db, form)
+        log.info("payment.notified", order_id=form["out_trade_no"], status=form["trade_status"],
+                 duplicate=not new)
+        return new
