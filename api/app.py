@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from api.errors import problem, request_validation_handler, service_error_handler
-from api.routes import carriers, intake, inventory, orders, payments, returns, rules, wms
+from api.routes import carriers, catalog, intake, inventory, orders, payments, returns, rules, wms
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from services.container import open_services
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (intake, orders, payments, returns, wms, inventory, carriers, rules):
+    for module in (intake, orders, payments, returns, wms, inventory, carriers, catalog, rules):
         app.include_router(module.router)
     return app
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config import queues
 from domain.records import InventoryAlertRecord, StockMovementRecord, WarehouseStock
+from domain.stock_messages import ReconcileReport, ReconcileRequest
 from services.errors import NotFound
+from services.temporal import LazyTemporal
 from store import ledger, reconcile
 
 
@@ -43,3 +48,32 @@ async def alerts(db: AsyncEngine, limit: int) -> list[InventoryAlertRecord]:
     """Drift corrected beyond the threshold, drift that could not be corrected, overdue
     transfers; newest first."""
     return await reconcile.alerts(db, max(1, min(limit, 1000)))
+
+
+class DriftEntry(BaseModel):
+    sku: str
+    warehouse: str
+    what: str  # e.g. "on hand 12, ledger says 10"
+
+
+class Audit(BaseModel):
+    """Every stock balance recomputed from the ledger and the held reservations."""
+
+    checked: int
+    drift: list[DriftEntry]
+    movements: int  # ledger rows so far
+
+
+async def audit(db: AsyncEngine) -> Audit:
+    checked, drifts = await ledger.audit(db)
+    return Audit(checked=checked, movements=await ledger.movement_count(db),
+                 drift=[DriftEntry(sku=d.sku, warehouse=d.warehouse, what=d.describe()) for d in drifts])
+
+
+async def reconcile_now(temporal: LazyTemporal, req: ReconcileRequest) -> ReconcileReport:
+    """Compare the WMS's stock with the ledger now and correct drift, as the schedule does;
+    answers once the reconciliation has finished (it waits `confirm_seconds` itself)."""
+    client = await temporal.client()
+    return await client.execute_workflow(
+        "ReconcileWorkflow", req, id=f"inventory-reconcile-now-{uuid.uuid4().hex[:8]}",
+        task_queue=queues.ORDERS, result_type=ReconcileReport)

@@ -70,6 +70,11 @@ class OrderView(BaseModel):
     inbox: InboxEntry | None = None
 
 
+class Statuses(BaseModel):
+    orders: dict[str, str]
+    by_status: dict[str, int]
+
+
 class Orders:
     def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal) -> None:
         self.db, self.read_db, self.temporal = db, read_db, temporal
@@ -148,6 +153,16 @@ class Orders:
 
     async def counts(self) -> dict[str, int]:
         return await order_store.counts_by_status(self.read_db)
+
+    async def statuses(self, order_ids: list[str]) -> Statuses:
+        """Where each of these orders stands (`accepted`: in the inbox, not started yet), and
+        how many are in each status."""
+        stored = await order_store.statuses(self.read_db, order_ids)
+        each = {oid: stored.get(oid, "accepted") for oid in order_ids}
+        counts: dict[str, int] = {}
+        for status in each.values():
+            counts[status] = counts.get(status, 0) + 1
+        return Statuses(orders=each, by_status=counts)
 
     async def payment_notified(self, form: dict[str, str]) -> bool:
         """Stored once per notify_id; False for a repeat."""

@@ -69,7 +69,7 @@ class Returns:
         """Shopify's `returns/request` (its signature checked by the caller) or Taobao/Tmall's
         `taobao.refund.get`; the channel's refund id is the request id."""
         if channel not in CHANNELS:
-            raise NotFound(f"no channel '{channel}' for returns: use {', '.join(CHANNELS)} "
+            raise NotFound(f"no channel '{channel}' for returns: use shopify, taobao or tmall "
                            "(or POST /v1/orders/{id}/returns)")
         try:
             asked = (channel_returns.read_shopify(raw) if channel == "shopify"

@@ -136,6 +136,11 @@ async def availability(
         return levels
 
 
+async def movement_count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(t.stock_movements))).scalar_one())
+
+
 async def movements(engine: AsyncEngine, sku: str, limit: int = 50) -> list[StockMovementRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(

@@ -114,6 +114,15 @@ async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:
         })
 
 
+async def statuses(engine: AsyncEngine, order_ids: list[str]) -> dict[str, str]:
+    """The stored status of each of these orders that is stored (an order still in the inbox
+    is not)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(t.orders.c.order_id, t.orders.c.status)
+                                  .where(t.orders.c.order_id.in_(order_ids)))
+        return {r.order_id: r.status for r in rows}
+
+
 async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = None) -> dict[str, int]:
     query = select(t.orders.c.status, func.count()).group_by(t.orders.c.status)
     if order_ids is not None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from domain.stock_messages import ReconcileRequest
 from services import inventory, transfers
 from services.transfers import TransferOrder
 
@@ -22,6 +23,22 @@ async def availability(sku: str, services: ServicesDep) -> dict[str, Any]:
     per channel (less the channel's allocation buffer), and the totals."""
     found = await inventory.availability(services.read_db, sku, services.settings.channel_buffers)
     return found.model_dump(mode="json")
+
+
+@router.get("/v1/inventory/audit")
+async def audit(services: ServicesDep) -> dict[str, Any]:
+    """Every balance recomputed from the ledger and the held reservations: `drift` lists each
+    one that disagrees (empty: none); `movements` counts the ledger's rows."""
+    return (await inventory.audit(services.read_db)).model_dump()
+
+
+@router.post("/v1/inventory/reconcile")
+async def reconcile(services: ServicesDep, body: ReconcileRequest | None = None) -> dict[str, Any]:
+    """Compare the WMS's stock with the ledger now and correct confirmed drift, as the
+    schedule does; answers when done (at least `confirm_seconds` later)."""
+    req = body or ReconcileRequest(confirm_seconds=services.settings.reconcile_confirm_seconds,
+                                   alert_units=services.settings.drift_alert_units)
+    return (await inventory.reconcile_now(services.temporal, req)).model_dump(mode="json")
 
 
 @router.get("/v1/inventory/alerts")

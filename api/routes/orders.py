@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
 from api.privacy import for_role
@@ -33,6 +34,17 @@ async def get_order(order_id: str, services: ServicesDep,
 async def order_counts(services: ServicesDep) -> dict[str, Any]:
     """Orders by status, for dashboards."""
     return {"by_status": await services.orders.counts()}
+
+
+class OrderIds(BaseModel):
+    order_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/v1/orders/statuses")
+async def order_statuses(body: OrderIds, services: ServicesDep) -> dict[str, Any]:
+    """Where each of these orders stands (`accepted`: in the inbox, not started yet) and how
+    many are in each status: a batch followed from a script or a dashboard."""
+    return (await services.orders.statuses(body.order_ids)).model_dump()
 
 
 def _action(name: str, update: str, doc: str) -> None:

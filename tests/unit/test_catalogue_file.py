@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.catalogue import CatalogueFileError, import_file, read_catalogue
+from cli.commands.catalogue import CatalogueFileError, import_file, read_catalogue
 from config.settings import PROJECT_ROOT
 from store.db import make_engine
 from store.inventory import stock_row

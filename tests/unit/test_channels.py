@@ -13,7 +13,7 @@ import pytest
 
 from channels import erp, jd, pos_csv, shopify, taobao, text
 from channels.base import PayloadError
-from cli.catalogue import read_catalogue
+from cli.commands.catalogue import read_catalogue
 from config.settings import PROJECT_ROOT
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"

@@ -18,3 +18,14 @@ def migrated_url() -> str:
         Console(stderr=True).print(str(exc), style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
     return url
+
+
+def db_migrate() -> None:
+    """Bring the database to the latest schema."""
+    settings = get_settings()
+    try:
+        migrate(settings.effective_database_url)
+    except MigrationError as exc:
+        Console(stderr=True).print(f"{exc}", style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(1) from None
+    Console().print("database is at the latest schema")

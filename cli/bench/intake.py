@@ -24,15 +24,15 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from cli.bench.baseline import BaselineWorkflow
 from cli.processes import Supervisor, find_binary, free_ports
-from cli.up import settings_env
+from cli.stack import settings_env
 from config import queues
 from config.settings import PROJECT_ROOT, Settings
 from config.temporal import connect
 from store import inbox as inbox_store
 from store.db import make_engine
 from store.migrate import migrate
-from workflows.baseline import BaselineWorkflow
 
 CONCURRENCY = 64
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.database import migrated_url
+from cli.commands.database import migrated_url
 from config.settings import get_settings
 from rules.check import check_directory
 from rules.diff import diff_rulesets

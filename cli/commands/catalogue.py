@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import typer
 import yaml
 from pydantic import ValidationError
+from rich.console import Console
 
+from config.settings import get_settings
 from domain.errors import describe
 from domain.model import Catalogue
 from store.catalog import import_catalogue
 from store.db import make_engine
+from store.migrate import MigrationError, migrate
+
+console = Console()
+err = Console(stderr=True)
 
 
 class CatalogueFileError(Exception):
@@ -43,3 +51,15 @@ async def import_file(path: Path, database_url: str) -> dict[str, int]:
         raise CatalogueFileError(f"{path}: {exc}") from exc
     finally:
         await engine.dispose()
+
+
+def catalog_import(file: Path = typer.Argument(..., help="YAML or JSON catalogue file")) -> None:
+    """Load products, warehouses, stock and carriers (format: README, 'Catalogue files')."""
+    settings = get_settings()
+    try:
+        migrate(settings.effective_database_url)
+        counts = asyncio.run(import_file(file, settings.effective_database_url))
+    except (CatalogueFileError, MigrationError) as exc:
+        err.print(f"{exc}", style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(1) from None
+    console.print("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))

@@ -10,14 +10,15 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.inventory import console, err, inventory_app
+from cli.commands.inventory import console, err, inventory_app
 from config import queues
 from config.settings import get_settings
 from config.temporal import connect
 from domain.stock_messages import ReconcileReport, ReconcileRequest
+from services import inventory as inventory_service
 from services.temporal import LazyTemporal
 from services.transfers import TransferOrder, start_transfer
-from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow
+from workflows.inventory import RebalanceWorkflow
 from workflows.schedules import ensure_schedules
 
 
@@ -50,14 +51,7 @@ def reconcile_now(
         alert_units=settings.drift_alert_units,
     )
     with console.status(f"reconciling (differences must still be there after {req.confirm_seconds:g}s)..."):
-        report: ReconcileReport = _temporal(
-            lambda c: c.execute_workflow(
-                ReconcileWorkflow.run,
-                req,
-                id=f"inventory-reconcile-cli-{uuid.uuid4().hex[:8]}",
-                task_queue=queues.ORDERS,
-            )
-        )
+        report: ReconcileReport = asyncio.run(inventory_service.reconcile_now(LazyTemporal(settings), req))
     if report.corrected or report.refused:
         table = Table("sku", "warehouse", "Ordo expected", "WMS counts", "correction", title="drift")
         for d in report.corrected:

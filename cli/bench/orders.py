@@ -25,15 +25,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
+from cli.bench.baseline import BaselineWorkflow, noop
 from cli.processes import Supervisor, free_ports
-from cli.up import prepare_database, start_stack
+from cli.stack import prepare_database, start_stack
 from config.settings import Settings
 from config.temporal import connect
 from domain.model import Catalogue, StockLevel
 from store import orders as order_store
 from store.catalog import import_catalogue
 from store.db import make_engine
-from workflows.baseline import BaselineWorkflow, noop
 
 SKU, PRICE = "COKE-330-24", Decimal("59.00")
 STEP_EVENTS = (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_MARKER_RECORDED)

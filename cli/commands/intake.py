@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from channels import registry
-from cli.database import migrated_url
+from cli.commands.database import migrated_url
 from config.settings import get_settings
 from domain.model import Order
 from domain.records import DeadLetterRecord

@@ -11,13 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.database import migrated_url
+from cli.commands.database import migrated_url
 from config.settings import get_settings
 from domain.records import InventoryAlertRecord, StockMovementRecord
 from services import inventory
 from services.errors import NotFound
-from services.inventory import Availability
-from store import ledger
+from services.inventory import Audit, Availability
 from store.db import make_engine
 
 inventory_app = typer.Typer(help="Stock: availability, movements, audit.", no_args_is_help=True)
@@ -41,23 +40,18 @@ def _run(work: Any) -> Any:
 @inventory_app.command("audit")
 def audit(as_json: bool = typer.Option(False, "--json")) -> None:
     """Recompute every balance from the ledger and the held reservations; exit 1 on drift."""
-    checked, drifts = _run(ledger.audit)
+    found: Audit = _run(inventory.audit)
+    drifts = found.drift
     if as_json:
-        print(
-            json.dumps(
-                {"checked": checked, "drift": [d.__dict__ | {"what": d.describe()} for d in drifts]},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        print(json.dumps(found.model_dump(), ensure_ascii=False, indent=2))
     else:
         if drifts:
             table = Table("sku", "warehouse", "what differs")
             for d in drifts:
-                table.add_row(d.sku, d.warehouse, d.describe())
+                table.add_row(d.sku, d.warehouse, d.what)
             console.print(table)
         console.print(
-            f"{checked} stock balances checked against the ledger: "
+            f"{found.checked} stock balances checked against the ledger: "
             + (f"[red]{len(drifts)} drift(s)[/]" if drifts else "[green]no drift[/]")
         )
     if drifts:

@@ -1,0 +1,52 @@
+"""`ordo bench`: every section, or one, each against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+from rich.console import Console
+
+from cli.processes import StartupError
+from config.settings import get_settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+def bench(
+    orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
+    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing or carriers"),
+    intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
+) -> None:
+    """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
+    decisions/s on durable_rules against the reference evaluator; simulate over history."""
+    from cli.bench.carriers import run_carriers_bench
+    from cli.bench.intake import run_intake_bench
+    from cli.bench.orders import run_bench
+    from cli.bench.rules import run_rules_bench
+    from cli.bench.sourcing import run_sourcing_bench
+
+    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers"):
+        err.print(f"--section must be all, orders, rules, intake, sourcing or carriers, not '{section}'",
+                  style="red")
+        raise typer.Exit(2)
+    out_dir = get_settings().var_dir / "bench"
+    results: dict[str, object] = {}
+    try:
+        if section in ("all", "rules"):
+            results["rules"] = run_rules_bench(out_dir, console)
+        if section in ("all", "sourcing"):
+            results["sourcing"] = run_sourcing_bench(out_dir, console)
+        if section in ("all", "carriers"):
+            results["carriers"] = run_carriers_bench(out_dir, console)
+        if section in ("all", "intake"):
+            results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
+        if section in ("all", "orders"):
+            results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
+    except StartupError as exc:
+        err.print(f"ordo bench: {exc}", style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"latest-{section}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

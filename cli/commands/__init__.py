@@ -1,0 +1,1 @@
+"""The `ordo` command's subcommands, one module per group; each calls `services/`."""
