@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test test-fast lint bench setup clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest
+
+# Unit tests and the workflow tests whose activities are faked at their contracts.
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest tests/unit tests/workflow/test_orchestration.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

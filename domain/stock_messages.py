@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 
 class TransferRequest(BaseModel):
@@ -53,8 +53,10 @@ class Difference(BaseModel):
     wms: int
     inventory_type: str = "ZP"
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def delta(self) -> int:
+        """The correction that brings Ordo to the WMS's count."""
         return self.wms - self.ordo
 
 

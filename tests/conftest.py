@@ -19,6 +19,21 @@ from tests.watchdog import watch  # noqa: E402
 PG_URL = os.environ.get("ORDO_TEST_PG_URL", "")
 
 
+TIERS = ("unit", "workflow", "integration", "e2e", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its tier's marker (its folder under tests/), and `pg` when it runs on
+    PostgreSQL, so `-m unit`, `-m "not e2e"` or `-m pg` pick a tier."""
+    for item in items:
+        tier = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.id:
+            item.add_marker(pytest.mark.pg)
+
+
 @pytest.fixture(autouse=True)
 def _say_where_a_stuck_test_waits(request: pytest.FixtureRequest) -> Iterator[None]:
     yield from watch(request.node.nodeid)

@@ -89,7 +89,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
         async with httpx.AsyncClient(timeout=30) as http:
             api = OrdoApi(settings, http)
             if not demo_count:
-                return await _watch(api, sup, [], until_done, timeout, started, console)
+                return await _watch(OrdoApi(settings, http, tries=1), sup, [], until_done, timeout, started,
+                                    console)
             tag = datetime.now(UTC).strftime("demo%Y%m%d%H%M%S")
             orders = demo_orders(await api.products(), demo_count, tag)
             with console.status(f"submitting {demo_count} demo orders..."):
@@ -101,8 +102,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
             background = [asyncio.create_task(stock_demo.run(unpaid)),
                           asyncio.create_task(returns_demo.run(order_ids, timeout))]
             try:
-                return await _watch(api, sup, order_ids, until_done, timeout, started, console,
-                                    stock_demo, returns_demo)
+                return await _watch(OrdoApi(settings, http, tries=1), sup, order_ids, until_done, timeout,
+                                    started, console, stock_demo, returns_demo)
             finally:
                 for task in background:
                     task.cancel()
@@ -124,15 +125,22 @@ async def _watch(api: OrdoApi, sup: Supervisor, order_ids: list[str], until_done
                  timeout: float, started: float, console: Console, stock: StockDemo | None = None,
                  returns: ReturnsDemo | None = None) -> int:
     counts: dict[str, int] = {}
+    table: Table | None = None
     with Live(console=console, refresh_per_second=2) as live:
         while True:
             _restart_dead(sup, console)
-            counts = (await api.statuses(order_ids))["by_status"] if order_ids else await api.counts()
             elapsed = time.monotonic() - started
+            try:  # the API may be restarting (a crash, a test killing it): show what was last seen
+                counts = (await api.statuses(order_ids))["by_status"] if order_ids else await api.counts()
+                table = await stock_table(api) if stock is not None else None
+                note = ""
+            except (httpx.TransportError, DemoApiError) as exc:
+                note = f"[yellow]the API is not answering ({exc}); waiting for it[/]"
             parts: list[Any] = [summary_table(counts, len(order_ids) or sum(counts.values()), elapsed)]
+            if note:
+                parts.append(note)
             if stock is not None:
-                parts += [await stock_table(api),
-                          Panel("\n".join(stock.events[-12:]) or "...", title="stock events")]
+                parts += [table or "...", Panel("\n".join(stock.events[-12:]) or "...", title="stock events")]
             if returns is not None:
                 parts.append(Panel("\n".join(returns.events[-8:]) or "waiting for delivered orders...",
                                    title="returns (逆向物流)"))
@@ -153,7 +161,7 @@ async def _watch(api: OrdoApi, sup: Supervisor, order_ids: list[str], until_done
     if returns is not None:
         result["returns"] = returns.summary
     if stock is not None:
-        result["stock"] = {**stock.summary, **await stock_summary(api)}
+        result["stock"] = {**stock.summary, **await stock_summary(stock.api)}
     console.print()
     print(json.dumps(result), flush=True)  # the last line, for scripts
     return 0

@@ -20,21 +20,30 @@ class DemoApiError(Exception):
 
 
 class OrdoApi:
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.base, self.wms, self.http = settings.api_url, settings.wms_url, http
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, tries: int = RETRIES) -> None:
+        """`tries=1` for a caller that must not wait (the live table, which also restarts a
+        crashed API)."""
+        self.base, self.wms, self.http, self.tries = settings.api_url, settings.wms_url, http, tries
 
     async def _call(self, method: str, path: str, ok: tuple[int, ...] = (200, 202),
                     **kwargs: Any) -> httpx.Response:
         """A 5xx (the stack still starting, a worker restarting) is tried again; anything
         else outside `ok` is the API's answer and raised."""
-        for _ in range(RETRIES):
-            r = await self.http.request(method, f"{self.base}{path}", **kwargs)
+        last = ""
+        for _ in range(self.tries):
+            try:
+                r = await self.http.request(method, f"{self.base}{path}", **kwargs)
+            except httpx.TransportError as exc:  # the API is restarting: `ordo up` brings it back
+                last = f"{type(exc).__name__}: {exc}"
+                await asyncio.sleep(PAUSE)
+                continue
             if r.status_code in ok:
                 return r
             if r.status_code < 500:
                 raise DemoApiError(f"{method} {path}: {r.status_code} {r.text[:300]}")
+            last = f"{r.status_code} {r.text[:300]}"
             await asyncio.sleep(PAUSE)
-        raise DemoApiError(f"{method} {path} kept failing: {r.status_code} {r.text[:300]}")
+        raise DemoApiError(f"{method} {path} kept failing: {last}")
 
     async def products(self) -> list[Product]:
         body = (await self._call("GET", "/v1/catalog/products")).json()

@@ -213,7 +213,7 @@ async def test_a_split_shopify_order_is_fulfilled_parcel_by_parcel_against_its_l
     """The Shopify simulator seeded with the published order fixture: each parcel fulfils
     its own fulfillment order lines, the order stays in progress until the last one, a
     re-sent parcel is not fulfilled twice, and too many units are refused as Shopify does."""
-    order = json.loads((Path(__file__).parent / "payloads" / "shopify_orders_create.json").read_text())
+    order = json.loads((Path(__file__).parents[1] / "payloads" / "shopify_orders_create.json").read_text())
     async with serve_app(marketplaces.create_app(Faults(0))) as url, httpx.AsyncClient() as http:
         await http.post(f"{url}/admin/shopify/orders", json=order)
         chan = ChannelActivities(http, Settings(channels_url=url))

@@ -29,7 +29,7 @@ from store.catalog import import_catalogue
 from store.db import make_engine
 from tests.harness import prepare_database, serve_app
 
-PAYLOADS = Path(__file__).resolve().parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"
 SECRET = "test-shopify-secret"
 JSON = {"content-type": "application/json"}
 
