@@ -20,13 +20,13 @@ async def log_changes(db: AsyncEngine, changes: list[VersionChange]) -> int:
     for change in changes:
         for _ in range(5):  # lost the race for the next sequence number: look again
             latest = await decisions.latest_version(db, change.ruleset)
-            if latest is not None and latest["version"] == change.version:
+            if latest is not None and latest.version == change.version:
                 break
-            before = RuleFile.model_validate(latest["content"]) if latest else None
+            before = RuleFile.model_validate(latest.content) if latest else None
             after = RuleFile.model_validate(change.content)
             if await decisions.append_version(db, {
-                "ruleset": change.ruleset, "seq": (latest["seq"] + 1) if latest else 1,
-                "version": change.version, "previous_version": latest["version"] if latest else None,
+                "ruleset": change.ruleset, "seq": (latest.seq + 1) if latest else 1,
+                "version": change.version, "previous_version": latest.version if latest else None,
                 "loaded_at": change.loaded_at, "loaded_by": change.loaded_by, "source": change.source,
                 "summary": diff_rulesets(before, after).summary(), "content": change.content,
             }):

@@ -77,11 +77,11 @@ async def past_decisions(engine: AsyncEngine, since: dt.datetime | None, limit: 
             yield [dict(r._mapping) for r in rows]
 
 
-async def latest_version(engine: AsyncEngine, ruleset: str) -> dict[str, Any] | None:
+async def latest_version(engine: AsyncEngine, ruleset: str) -> RuleVersionRecord | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(t.rule_versions).where(t.rule_versions.c.ruleset == ruleset)
                                   .order_by(t.rule_versions.c.seq.desc()).limit(1))).first()
-        return dict(row._mapping) if row else None
+        return RuleVersionRecord.model_validate(row._mapping) if row else None
 
 
 async def append_version(engine: AsyncEngine, entry: dict[str, Any]) -> bool:

@@ -37,7 +37,9 @@ class ReturnsDemo:
 
     async def _delivered(self, order_ids: list[str], wanted: int) -> list[tuple[str, str]]:
         """(order id, a returnable SKU) of the first completed orders, in the demo's order;
-        fewer when every demo order has settled and no more qualify (a small demo)."""
+        fewer when every demo order has settled and no more qualify (a small demo). Platinum
+        members are left out: their 30-day window approves even a used item, and the demo
+        shows the rules refusing one."""
         returnable = {  # everyday goods: a phone would wait for an operator's review
             p.sku for p in await self.api.products() if p.returnable and not p.hazmat and p.unit_price < 1000}
         first_line: dict[str, str] = {}  # completed order -> the SKU of its first line
@@ -45,8 +47,9 @@ class ReturnsDemo:
             statuses = (await self.api.statuses(order_ids))["orders"]
             for oid in order_ids:
                 if statuses[oid] == "completed" and oid not in first_line:
-                    lines = (await self.api.order(oid))["order"]["lines"]
-                    first_line[oid] = lines[0]["sku"]
+                    order = (await self.api.order(oid))["order"]
+                    platinum = order["customer"]["tier"] == "platinum"
+                    first_line[oid] = "" if platinum else order["lines"][0]["sku"]
             picks = [(oid, first_line[oid]) for oid in order_ids
                      if oid in first_line and first_line[oid] in returnable]
             if len(picks) >= wanted or all(statuses[oid] in SETTLED for oid in order_ids):

@@ -4,6 +4,7 @@ with the simulators on loopback and a migrated SQLite database."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +53,20 @@ def rules_dir() -> Path:
     return PROJECT_ROOT / "rules"
 
 
+@pytest_asyncio.fixture(scope="session")
+async def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated and loaded with the demo catalogue once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "ordo.db"
+    await prepare_database(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest_asyncio.fixture
-async def wf(tmp_path: Path, rules_dir: Path) -> AsyncIterator[WorkflowStack]:
+async def wf(tmp_path: Path, rules_dir: Path, migrated_database: Path) -> AsyncIterator[WorkflowStack]:
+    for suffix in ("", "-wal", "-shm"):  # WAL files too, should SQLite have left any
+        if (source := migrated_database.with_name(migrated_database.name + suffix)).exists():
+            shutil.copyfile(source, tmp_path / f"ordo.db{suffix}")
     url = f"sqlite+aiosqlite:///{tmp_path / 'ordo.db'}"
-    await prepare_database(url)
     async with contextlib.AsyncExitStack() as stack:
         wms_url = await stack.enter_async_context(serve_app(wms.create_app(Faults(0))))
         car_url = await stack.enter_async_context(
