@@ -52,6 +52,12 @@ def test_the_base_file_and_the_shipped_files_pass() -> None:
     assert [str(p) for r in results for p in r.problems] == []
 
 
+def test_a_default_that_leaves_out_an_outcome_key_is_an_error_not_a_fallback_in_code() -> None:
+    """No outcome key has a default in code: the rule file's `default:` must give every one."""
+    found = only(BASE.replace(', unpaid_hold_minutes: 30}', '}'))
+    assert (found.line, found.message) == (3, "default unpaid_hold_minutes: field required")
+
+
 def test_every_shipped_rule_has_an_example_that_fires_it() -> None:
     for result in check_directory(RULES):
         assert result.rule_file is not None
