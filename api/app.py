@@ -12,9 +12,12 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from api.errors import problem, request_validation_handler, service_error_handler
+from api.openapi import describe_raw_bodies
 from api.routes import carriers, catalog, intake, inventory, orders, payments, returns, rules, wms
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
+from domain.model import Order
+from domain.returns import ReturnRequest
 from services.container import open_services
 from services.errors import ServiceError
 
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (intake, orders, payments, returns, wms, inventory, carriers, catalog, rules):
         app.include_router(module.router)
+    describe_raw_bodies(app, Order, ReturnRequest)
     return app
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
 from api.errors import problem
+from api.openapi import ref
 from channels import shopify
 from domain.errors import FieldError
 from domain.model import Order
@@ -38,8 +39,7 @@ async def _intake(request: Request, services: ServicesDep, channel: str, topic: 
 
 
 @router.post("/v1/orders", status_code=202, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": Order.model_json_schema(
-        ref_template="#/components/schemas/{model}")}}}})
+    "required": True, "content": {"application/json": {"schema": ref(Order)}}}})
 async def submit_order(request: Request, services: ServicesDep) -> JSONResponse:
     """Take a canonical order: 202 once it is durably in the inbox, 200 with the same ids
     for a duplicate, 422 naming each bad field (kept as a dead letter)."""

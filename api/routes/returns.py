@@ -10,7 +10,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
-from domain.returns import ReturnApproval
+from api.openapi import ref
+from domain.returns import ReturnApproval, ReturnRequest
 from services.intake import require_shopify_signature
 from services.returns import Opened
 
@@ -22,7 +23,8 @@ def _opened(opened: Opened) -> JSONResponse:
     return JSONResponse(body, status_code=202 if opened.created else 200)
 
 
-@router.post("/v1/orders/{order_id}/returns", status_code=202)
+@router.post("/v1/orders/{order_id}/returns", status_code=202, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": ref(ReturnRequest)}}}})
 async def request_return(order_id: str, request: Request, services: ServicesDep) -> JSONResponse:
     """202 with a new RMA, 200 with the first one for the same `request_id`, 422/409 naming
     what is wrong (the request is kept as a dead letter)."""
