@@ -13,10 +13,12 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from config import queues
+from domain.errors import FieldError
 from domain.records import TransferRecord
 from domain.stock_messages import TransferRequest, transfer_workflow_id
+from services.errors import Invalid
 from services.temporal import LazyTemporal
-from store import transfers
+from store import catalog, transfers
 
 
 class TransferOrder(BaseModel):
@@ -33,7 +35,28 @@ class Started(BaseModel):
     workflow_id: str
 
 
-async def start_transfer(temporal: LazyTemporal, order: TransferOrder) -> Started:
+async def check_transfer(db: AsyncEngine, order: TransferOrder) -> None:
+    """Invalid, naming each field, for a SKU or warehouse Ordo does not know or a transfer
+    from a warehouse to itself: nothing is booked and no workflow starts."""
+    async with db.connect() as conn:
+        known_sku = bool(await catalog.products_by_sku(conn, [order.sku]))
+        warehouses = {w.code for w in await catalog.all_warehouses(conn)}
+    errors = []
+    if not known_sku:
+        errors.append(FieldError(field="sku", reason=f"unknown SKU '{order.sku}': not in the catalogue"))
+    for name in ("from_warehouse", "to_warehouse"):
+        if (code := getattr(order, name)) not in warehouses:
+            errors.append(FieldError(field=name, reason=f"unknown warehouse '{code}'; Ordo has "
+                                     f"{', '.join(sorted(warehouses))}"))
+    if order.from_warehouse == order.to_warehouse:
+        errors.append(FieldError(field="to_warehouse", reason="a transfer moves stock between two "
+                                 f"warehouses; both are '{order.to_warehouse}'"))
+    if errors:
+        raise Invalid("the transfer was refused; nothing was booked", errors)
+
+
+async def start_transfer(db: AsyncEngine, temporal: LazyTemporal, order: TransferOrder) -> Started:
+    await check_transfer(db, order)
     req = TransferRequest(transfer_id=order.transfer_id or f"TR-{uuid.uuid4().hex[:10]}", sku=order.sku,
                           from_warehouse=order.from_warehouse, to_warehouse=order.to_warehouse,
                           quantity=order.quantity, reason=order.reason)

@@ -50,8 +50,9 @@ async def alerts(services: ServicesDep, limit: int = 100) -> dict[str, Any]:
 @router.post("/v1/inventory/transfers", status_code=202)
 async def start_transfer(body: TransferOrder, services: ServicesDep) -> JSONResponse:
     """Move stock between warehouses (调拨): starts a TransferWorkflow; the stock is in
-    transit (visible, not reservable) until the destination's WMS confirms it."""
-    started = await transfers.start_transfer(services.temporal, body)
+    transit (visible, not reservable) until the destination's WMS confirms it. An unknown
+    SKU or warehouse, or the same warehouse twice, is 422 naming the field."""
+    started = await transfers.start_transfer(services.db, services.temporal, body)
     return JSONResponse(started.model_dump(), status_code=202)
 
 

@@ -10,14 +10,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from cli.commands.database import migrated_url
 from cli.commands.inventory import console, err, inventory_app
 from config import queues
 from config.settings import get_settings
 from config.temporal import connect
 from domain.stock_messages import ReconcileReport, ReconcileRequest
 from services import inventory as inventory_service
+from services.errors import Invalid
 from services.temporal import LazyTemporal
-from services.transfers import TransferOrder, start_transfer
+from services.transfers import Started, TransferOrder, start_transfer
+from store.db import make_engine
 from workflows.inventory import RebalanceWorkflow
 from workflows.schedules import ensure_schedules
 
@@ -98,7 +101,22 @@ def transfer(
     """Move stock between warehouses (调拨) through the WMS; in transit until it is received."""
     order = TransferOrder(sku=sku, from_warehouse=from_warehouse, to_warehouse=to_warehouse,
                           quantity=quantity, reason=reason)
-    started = asyncio.run(start_transfer(LazyTemporal(get_settings()), order))
+    settings = get_settings()
+    url = migrated_url()
+
+    async def go() -> Started:
+        db = make_engine(url)
+        try:
+            return await start_transfer(db, LazyTemporal(settings), order)
+        finally:
+            await db.dispose()
+
+    try:
+        started = asyncio.run(go())
+    except Invalid as exc:
+        for e in exc.errors or []:
+            err.print(f"{e.field}: {e.reason}", style="red")
+        raise typer.Exit(1) from None
     console.print(
         f"transfer {started.transfer_id} started; follow it with `ordo inventory show {sku}` or in the "
         f"Temporal UI (workflow {started.workflow_id})"

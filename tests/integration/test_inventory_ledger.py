@@ -191,6 +191,9 @@ async def test_inventory_over_the_api_and_the_audit_command(db_url: str, tmp_pat
 
     clean = await asyncio.to_thread(ordo, "audit")
     assert clean.returncode == 0 and "116 stock balances checked against the ledger: no drift" in clean.stdout
+    nonsense = await asyncio.to_thread(ordo, "transfer", "NOPE-1", "SH-01", "SH-01", "2")
+    assert nonsense.returncode == 1, nonsense.stdout + nonsense.stderr
+    assert "sku: unknown SKU 'NOPE-1'" in nonsense.stderr and "both are 'SH-01'" in nonsense.stderr
     app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
     async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
         body = (await http.get("/v1/inventory", params={"sku": "COKE-330-24"})).json()

@@ -56,3 +56,34 @@ async def test_statuses_catalogue_and_audit_answer_from_the_database(db_url: str
             assert no_return.status_code == 404 and no_return.json() == {"error": "no return RMA-nobody"}
     finally:
         await engine.dispose()
+
+
+async def test_a_transfer_of_nonsense_is_refused_naming_each_field_and_books_nothing(
+    db_url: str, tmp_path: Path,
+) -> None:
+    """Unknown SKU and warehouses, the same warehouse twice, a quantity of zero: 422 each,
+    and no transfer row, no ledger movement (the check comes before any workflow starts;
+    no Temporal runs here, so one that started would fail the request with a 503)."""
+    await prepare_database(db_url)
+    engine = make_engine(db_url)
+    app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
+    try:
+        async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+            before = (await http.get("/v1/inventory/audit")).json()["movements"]
+
+            async def refused(**body: object) -> list[tuple[str, str]]:
+                good = {"sku": "RICE-5KG", "from_warehouse": "BJ-01", "to_warehouse": "GZ-01", "quantity": 2}
+                r = await http.post("/v1/inventory/transfers", json={**good, **body})
+                assert r.status_code == 422, r.text
+                return [(e["field"], e["reason"]) for e in r.json()["errors"]]
+
+            assert await refused(sku="NOPE-1") == [("sku", "unknown SKU 'NOPE-1': not in the catalogue")]
+            [(field, why)] = await refused(to_warehouse="XX-09")
+            assert field == "to_warehouse" and why.startswith("unknown warehouse 'XX-09'; Ordo has BJ-01")
+            same = await refused(from_warehouse="SH-01", to_warehouse="SH-01")
+            assert [f for f, _ in same] == ["to_warehouse"]
+            assert [f for f, _ in await refused(quantity=0)] == ["quantity"]
+            assert (await http.get("/v1/inventory/transfers")).json()["transfers"] == []
+            assert (await http.get("/v1/inventory/audit")).json()["movements"] == before
+    finally:
+        await engine.dispose()
