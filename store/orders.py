@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
 from domain.records import OrderRecord
-from domain.status import OrderStatus
+from domain.status import OrderStatus, ShipmentStatus
 from store import tables as t
 from store.followups import booking_event
+
+# A parcel's workflow is running, and so can hear a tracking event, in these statuses.
+TRAVELLING = {s.value for s in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
+                                ShipmentStatus.WAYBILL_CREATED, ShipmentStatus.IN_TRANSIT,
+                                ShipmentStatus.OUT_FOR_DELIVERY)}
 
 
 async def save_order(engine: AsyncEngine, order: Order) -> bool:
@@ -77,14 +83,27 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
                 t.shipments.insert().values(shipment_id=s.shipment_id, updated_at=at, **values))
 
 
-async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: str) -> str:
-    """The newest shipment carrying this waybill (a carrier may reuse numbers after years)."""
+@dataclass(frozen=True)
+class WaybillMatch:
+    """`live`: the unfinished parcel this carrier's waybill number belongs to ("" if none);
+    `finished`: the newest finished one with that number, when no live one has it."""
+
+    live: str
+    finished: str
+
+
+async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: str) -> WaybillMatch:
+    """Carriers reuse waybill numbers (and a restarted simulator numbers from the start), so
+    a push that names only the waybill belongs to the parcel of that carrier still on its
+    way, never to an older one that has finished."""
     async with engine.connect() as conn:
-        row = (await conn.execute(
-            select(t.shipments.c.shipment_id)
+        rows = (await conn.execute(
+            select(t.shipments.c.shipment_id, t.shipments.c.status)
             .where(t.shipments.c.waybill_no == waybill_no, t.shipments.c.carrier == carrier)
-            .order_by(t.shipments.c.updated_at.desc()).limit(1))).first()
-    return str(row[0]) if row else ""
+            .order_by(t.shipments.c.updated_at.desc()))).all()
+    live = [r.shipment_id for r in rows if r.status in TRAVELLING]
+    finished = "" if live or not rows else rows[0].shipment_id
+    return WaybillMatch(live=live[0] if live else "", finished=finished)
 
 
 async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:
