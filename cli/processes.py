@@ -97,7 +97,12 @@ class Child:
     argv: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
-    restarts: int = 0
+    restarted_at: list[float] = field(default_factory=list)  # time.monotonic() of each restart
+
+    def restarts_within(self, window: float, now: float) -> int:
+        """Restarts in the last `window` seconds: a budget is a rate, so a process that
+        crashes now and then over days is never given up on, one crash-looping is."""
+        return sum(1 for at in self.restarted_at if now - at <= window)
 
 
 @dataclass
@@ -123,7 +128,7 @@ class Supervisor:
     def restart(self, child: Child) -> None:
         """Workers, simulators and the API are stateless: a crashed one is started again,
         and Temporal hands its unfinished work to the new process."""
-        child.restarts += 1
+        child.restarted_at.append(time.monotonic())
         child.proc = self._spawn(child.name, child.argv, child.env, child.cwd)
 
     def dead(self) -> list[Child]:

@@ -20,7 +20,7 @@ from domain.messages import ActionResult, AddressChange, OperatorNote, OrderStat
 from domain.model import Order, workflow_id_for
 from domain.records import OrderRecord
 from services.errors import Conflict, NotFound, Unavailable
-from services.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT, LazyTemporal, timed_out
+from services.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT, LazyTemporal, timed_out, unreachable
 from store import inbox as inbox_store
 from store import orders as order_store
 
@@ -83,14 +83,18 @@ class Orders:
         record = await order_store.get_order(self.read_db, order_id)
         live: OrderState | None = None
         unanswered = False
-        client = await self.temporal.client()
         try:
+            client = await self.temporal.client()
             live = await client.get_workflow_handle(workflow_id_for(order_id)).query(
                 "status", result_type=OrderState, rpc_timeout=QUERY_TIMEOUT)
+        except Unavailable as exc:  # Temporal is away: the stored record answers
+            unanswered = True
+            log.warning("order.query_unavailable", order_id=order_id, reason=exc.message)
         except RPCError as exc:
             # NOT_FOUND: retention has passed; DEADLINE_EXCEEDED: no orders worker is polling
-            # right now (a query needs one). Either way the stored record still answers.
-            unanswered = timed_out(exc)
+            # right now (a query needs one); UNAVAILABLE: Temporal is restarting. Whichever,
+            # the stored record still answers.
+            unanswered = timed_out(exc) or unreachable(exc)
             if exc.status != RPCStatusCode.NOT_FOUND and not unanswered:
                 raise
             log.warning("order.query_unavailable", order_id=order_id, reason=exc.message)

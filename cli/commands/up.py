@@ -33,7 +33,10 @@ from domain.status import SETTLED
 SETTLED_NAMES = {s.value for s in SETTLED}
 console = Console()
 err = Console(stderr=True)
+# A child that crashes this often within the window is crash-looping: the stack stops and
+# says why. Temporal is restarted too: its state is in var/temporal.db.
 MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 60.0
 SUBMIT_CONCURRENCY = 8
 REFRESH_SECONDS = 0.5
 
@@ -114,8 +117,9 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
 
 def _restart_dead(sup: Supervisor, console: Console) -> None:
     for child in sup.dead():
-        if child.name == "temporal" or child.restarts >= MAX_RESTARTS:
-            raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}); its log "
+        if child.restarts_within(RESTART_WINDOW_SECONDS, time.monotonic()) >= MAX_RESTARTS:
+            raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}) for the "
+                               f"{MAX_RESTARTS + 1}th time within {RESTART_WINDOW_SECONDS:.0f}s; its log "
                                f"({child.log_path}) ends:\n{sup.tail(child)}")
         console.print(f"[yellow]{child.name} exited ({child.proc.returncode}); restarting it[/]")
         sup.restart(child)

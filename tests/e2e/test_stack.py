@@ -641,3 +641,21 @@ async def test_a_defective_return_is_held_apart_until_the_wms_reports_it_refurbi
             .where(t.stock_movements.c.reference.in_([returned, refurbished]))
             .order_by(t.stock_movements.c.id))).all()
     assert [tuple(m) for m in moved] == [(returned, 1), (refurbished, -1)]  # once each
+
+
+async def test_a_killed_temporal_server_is_restarted_and_orders_taken_meanwhile_complete(ordo: Ordo) -> None:
+    """kill -9 of the dev server: `ordo up` starts it again on its state file; the API keeps
+    taking orders into the inbox while it is away, and they complete once it is back. Last
+    in this module, since every process of the shared stack lives through it."""
+    victim = ordo.child_pid("server start-dev")
+    os.kill(victim, signal.SIGKILL)
+    tag = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(timeout=30) as http:
+        replies = [await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"tmp-kill-{tag}-{i}"))
+                   for i in range(3)]
+    assert [r.status_code for r in replies] == [202, 202, 202], [r.text for r in replies]
+    for reply in replies:
+        body = await wait_until(functools.partial(settled, ordo, reply.json()["order_id"]),
+                                "an order taken while Temporal was down", within=240)
+        assert body["status"] == "completed", body["workflow"]
+    assert ordo.child_pid("server start-dev") != victim  # a new dev server, restarted by ordo up
