@@ -202,4 +202,4 @@ def require_shopify_signature(raw: bytes, header: str | None, secret: str) -> No
 async def intake_counts(db: AsyncEngine) -> dict[str, Any]:
     """Inbox rows by state (pending: accepted, not yet started) and unresolved dead letters."""
     return {"inbox": await inbox_store.counts(db),
-            "dead_letters": len(await inbox_store.dead_letters(db, limit=10_000))}
+            "dead_letters": await inbox_store.unresolved_dead_letters(db)}

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.messages import BookingEvent, Decision
 from domain.records import DecisionRow, RuleVersionRecord
+from store import followups
 from store import tables as t
-from store.followups import booking_event
 
 
 async def record_decision(engine: AsyncEngine, order_id: str, key: str, d: Decision) -> None:
@@ -44,10 +44,7 @@ async def record_booking_event(engine: AsyncEngine, event: BookingEvent) -> None
 
 async def followups_for_order(engine: AsyncEngine, order_id: str) -> list[BookingEvent]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(t.decision_followups)
-                                  .where(t.decision_followups.c.order_id == order_id)
-                                  .order_by(t.decision_followups.c.decision_key, t.decision_followups.c.seq))
-        return [booking_event(r) for r in rows]
+        return await followups.for_order(conn, order_id)
 
 
 async def decisions_for_order(engine: AsyncEngine, order_id: str) -> list[DecisionRow]:

@@ -196,6 +196,12 @@ async def dead_letters(
         return [DeadLetterRecord.model_validate(r._mapping) for r in await conn.execute(query)]
 
 
+async def unresolved_dead_letters(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(t.dead_letters)
+                                       .where(t.dead_letters.c.resolved_inbox_id.is_(None)))).scalar_one())
+
+
 async def dead_letter(engine: AsyncEngine, dead_letter_id: int) -> DeadLetterRecord | None:
     async with engine.connect() as conn:
         row = (

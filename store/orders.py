@@ -13,8 +13,8 @@ from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
 from domain.records import OrderRecord
 from domain.status import OrderStatus, ShipmentStatus
+from store import followups
 from store import tables as t
-from store.followups import booking_event
 
 # A parcel's workflow is running, and so can hear a tracking event, in these statuses.
 TRAVELLING = {s.value for s in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
@@ -120,16 +120,12 @@ async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:
                    t.payment_notifications.c.total_amount, t.payment_notifications.c.created_at)
             .where(t.payment_notifications.c.out_trade_no == order_id)
             .order_by(t.payment_notifications.c.id))
-        followups = await conn.execute(select(t.decision_followups)
-                                       .where(t.decision_followups.c.order_id == order_id)
-                                       .order_by(t.decision_followups.c.decision_key,
-                                                 t.decision_followups.c.seq))
         return OrderRecord.model_validate({
             **row._mapping,
             "payment_notifications": [p._mapping for p in pays],
             "shipments": [s._mapping for s in ships],
             "decisions": [d._mapping for d in decs],
-            "followups": [booking_event(f) for f in followups],
+            "followups": await followups.for_order(conn, order_id),
         })
 
 

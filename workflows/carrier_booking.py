@@ -49,7 +49,6 @@ class Booking:
     waybill, if any carrier took the parcel."""
 
     decision: Decision
-    key: str  # the decision's key in the decision log, which every event is linked by
     order_id: str
     waybill: Waybill | None = None
     quote: Quote | None = None
@@ -60,7 +59,7 @@ class Booking:
         return {e.carrier: e.reason for e in self.events if e.kind == "refused"}
 
     async def record(self, kind: Literal["booked", "refused"], quote: Quote, reason: str = "") -> None:
-        event = BookingEvent(decision_key=self.key, order_id=self.order_id, seq=len(self.events) + 1,
+        event = BookingEvent(decision_key=self.decision.key, order_id=self.order_id, seq=len(self.events) + 1,
                              kind=kind, carrier=quote.carrier, level=quote.level,
                              fee=quote.fee if kind == "booked" else None,
                              promised_days=quote.promised_days or quote.transit_days, reason=reason)
@@ -80,14 +79,13 @@ async def book_carrier(
     quotes = await run(
         store.QUOTE_CARRIERS,
         QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()))
-    key = f"{parcel.shipment_id}:carriers"
     decision = await run(
         store.DECIDE,
         DecisionRequest(
-            order_id=parcel.order_id, key=key, ruleset="carriers",
+            order_id=parcel.order_id, key=f"{parcel.shipment_id}:carriers", ruleset="carriers",
             facts={**facts, "quotes": [q.model_dump(mode="json") for q in quotes.quotes]},
             step=f"carrier:{parcel.shipment_id}"))
-    booking = Booking(decision=decision, key=key, order_id=parcel.order_id)
+    booking = Booking(decision=decision, order_id=parcel.order_id)
     rules = decision.outcome_as(CarrierOutcome)
     while booking.waybill is None and (chosen := choose(quotes.quotes, rules, set(booking.refusals))):
         request = request_for(chosen, quotes.origin_province)

@@ -238,9 +238,9 @@ class OrderWorkflow:
                 exception_type=self.state.exception_type))
 
     async def _decide(self, ruleset: str, facts: dict[str, Any], step: str) -> Decision:
-        decision = await run(store.DECIDE, DecisionRequest(order_id=self.state.order_id,
-                            key=f"{self.state.order_id}:{len(self.state.decisions)}:{step}",
-                            ruleset=ruleset, facts=facts, step=step))
+        decision = await run(store.DECIDE, DecisionRequest(
+            order_id=self.state.order_id, key=f"{self.state.order_id}:{len(self.state.decisions)}:{step}",
+            ruleset=ruleset, facts=facts, step=step))
         self.state.decisions.append(decision)
         return decision
 

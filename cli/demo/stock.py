@@ -100,7 +100,6 @@ async def stock_table(api: OrdoApi) -> Table:
         cells = [f"{r['on_hand']}/{r['reserved']}/{r['in_transit']}" if (r := levels[sku].get(w)) else "-"
                  for w in warehouses]
         table.add_row(sku, *cells)
-    table.caption = f"{(await api.audit())['movements']} ledger movements"
     return table
 
 
