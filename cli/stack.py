@@ -101,9 +101,9 @@ async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: flo
 
 
 async def seed_wms_stock(settings: Settings) -> int:
-    """The WMS simulator keeps its stock in memory: each start it is given the ledger's on-hand
-    and defective balances, as a real WMS and OMS agree after a stocktake. Drift starts from
-    zero."""
+    """A WMS simulator that holds no stock yet (its first start, or one kept in memory) is given
+    the ledger's on-hand and defective balances, as a real WMS and OMS agree after a stocktake.
+    One that kept its state under var/sim keeps its own count, drift included."""
     engine = make_engine(settings.effective_database_url, readonly=True)
     try:
         async with engine.connect() as conn:
@@ -112,7 +112,7 @@ async def seed_wms_stock(settings: Settings) -> int:
     finally:
         await engine.dispose()
     async with httpx.AsyncClient(timeout=10) as http:
-        resp = await http.put(f"{settings.wms_url}/admin/stock", json={"stock": [
+        resp = await http.put(f"{settings.wms_url}/admin/stock", params={"replace": "false"}, json={"stock": [
             {"warehouse": w, "sku": s, "quantity": q, "defective": d} for w, s, q, d in rows]})
         resp.raise_for_status()
     return len(rows)
@@ -136,7 +136,8 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
                "ORDO_SIM_TRACKING_STEP_SECONDS": str(tracking_step),
                "ORDO_SIM_PUSH_URL": f"{settings.api_url}/v1/carriers",
                "ORDO_SIM_NOTIFY_URL": f"{settings.api_url}/v1/payments/alipay/notify",
-               "ORDO_SIM_RETURN_SECONDS": "2"}  # return parcels reach the warehouse 2 s after their label
+               "ORDO_SIM_RETURN_SECONDS": "2",  # return parcels reach the warehouse 2 s after their label
+               "ORDO_SIM_STATE_DIR": str(var / "sim") if persist else ""}
     for name, url in (("wms", settings.wms_url), ("carriers", settings.carriers_url),
                       ("payments", settings.payments_url), ("marketplaces", settings.channels_url)):
         sup.start(f"sim-{name}", [py, "-m", "uvicorn", f"simulators.{name}:app", "--host", "127.0.0.1",

@@ -16,6 +16,11 @@ on arrival; NOBODY is undeliverable at the door. Only the first parcel suffers i
 no DHL into Xinjiang) are refused like the real ones refuse them. A carrier listed in
 `down` (or `ORDO_SIM_CARRIERS_DOWN`) answers 503 to everything. Return labels (ids
 starting `R-`) are booked but not tracked: the warehouse's receipt is what Ordo waits for.
+
+Waybills and the numbering live in a `SimState` (under `var/sim/` in the embedded stack): a
+restarted carrier still knows its parcels and carries on pushing each one's journey from the
+last step Ordo acknowledged. `PUT /admin/numbering` makes it hand out old numbers again, as
+real carriers recycle them.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import itertools
 import json
 import os
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +44,9 @@ from domain.geo import normalise_province
 from domain.tracking import TrackingState
 from domain.wire import jdl, kuaidi100, sf, zto
 from simulators.faults import Faults
+from simulators.state import SimState, state_dir
 
+FIRST_NUMBER = 7444400000001
 PREFIX = {"sf": "SF", "zto": "7", "jd": "JDV", "dhl": "", "ems": "E"}
 NO_COVERAGE = {"zto": {"西藏"}, "dhl": {"西藏", "新疆"}}
 KUAIDI100_COM = {"jd": "jd", "dhl": "dhl"}
@@ -64,9 +71,20 @@ def create_app(
     push_url: str | None = None,
     step_seconds: float | None = None,
     down: set[str] | None = None,
+    state: SimState | None = None,
 ) -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Ordo carrier simulator (SF, ZTO, JD Logistics, DHL)")
+
+    @contextlib.asynccontextmanager
+    async def resume_journeys(_: FastAPI) -> AsyncIterator[None]:
+        for key, rec in waybills.items():
+            if tracked(rec) and not rec["cancelled"] and not rec.get("done"):
+                follow(key.split(":", 1)[0], rec)
+        yield
+        for task in list(tasks):  # a stopped simulator stops its journeys; the state file resumes them
+            task.cancel()
+
+    app = FastAPI(title="Ordo carrier simulator (SF, ZTO, JD Logistics, DHL)", lifespan=resume_journeys)
     faults = faults or Faults()
     push_url = (
         push_url
@@ -81,8 +99,9 @@ def create_app(
     app.state.down = set(
         down if down is not None else filter(None, os.environ.get("ORDO_SIM_CARRIERS_DOWN", "").split(","))
     )
-    waybills: dict[str, dict[str, Any]] = {}  # "carrier:orderId" -> booking
-    numbers = itertools.count(7444400000001)
+    state = state or SimState("carriers", state_dir())
+    waybills = state.records("waybills")  # "carrier:orderId" -> booking
+    numbers = state.counter("numbers", FIRST_NUMBER)
     tasks: set[asyncio.Task[None]] = set()
 
     def now() -> str:
@@ -119,11 +138,20 @@ def create_app(
                 "province": province,
             }
             waybills[key] = rec
-            if push_url and step >= 0 and not order_id.startswith("R-"):
-                task = asyncio.create_task(journey(carrier, rec))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+            if tracked(rec):
+                follow(carrier, rec)
         return waybills[key]
+
+    def tracked(rec: dict[str, Any]) -> bool:
+        return bool(push_url) and step >= 0 and not str(rec["orderId"]).startswith("R-")
+
+    def follow(carrier: str, rec: dict[str, Any]) -> None:
+        task = asyncio.create_task(journey(carrier, rec))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def save(rec: dict[str, Any]) -> None:
+        waybills.save(next(k for k, v in waybills.items() if v is rec))
 
     def push_request(
         carrier: str,
@@ -149,10 +177,12 @@ def create_app(
                 "headers": headers,
                 "json": zto.push(rec["waybill"], rec["orderId"], zto_action, text, now(), rec["city"]),
             }
-        rec.setdefault("history", []).insert(
-            0,
-            {"context": text, "time": now(), "ftime": now(), "status": state.value, "areaName": rec["city"]},
-        )
+        if len(rec.setdefault("history", [])) <= n:  # a resumed journey re-sends, it does not repeat
+            rec["history"].insert(
+                0,
+                {"context": text, "time": now(), "ftime": now(), "status": state.value,
+                 "areaName": rec["city"]},
+            )
         return {
             "url": url,
             "data": kuaidi100.push_form(
@@ -167,9 +197,13 @@ def create_app(
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
             for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
+                if n < rec.get("acked", 0):  # delivered before a restart
+                    continue
                 if step:
                     await asyncio.sleep(step)
                 if rec["cancelled"] or (rec["lost"] and n > 1):
+                    rec["done"] = True
+                    save(rec)
                     return
                 problem = PROBLEMS.get(rec["problem"])
                 if problem and n > problem[0]:
@@ -180,8 +214,10 @@ def create_app(
                         "2",
                         problem[2],
                     )
-                rec["route"].append(sf_code)
+                if len(rec["route"]) <= n:
+                    rec["route"].append(sf_code)
                 req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
+                save(rec)
                 for attempt in range(60):  # like the carriers, push until acknowledged
                     with contextlib.suppress(httpx.HTTPError, ValueError):
                         r = await client.post(**req)
@@ -192,6 +228,9 @@ def create_app(
                         ):
                             break
                     await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
+                rec["acked"] = n + 1
+                rec["done"] = action == "PROBLEM" or n + 1 == len(JOURNEY)
+                save(rec)
                 if action == "PROBLEM":
                     return
 
@@ -257,6 +296,7 @@ def create_app(
             if found["route"]:
                 return sf_reply(False, code="8037", msg="already collected, cannot cancel")
             found["cancelled"] = True
+            save(found)
             return sf_reply(True, {"orderId": found["orderId"], "resStatus": 2})
         return sf_reply(False, code="8000", msg=f"unsupported serviceCode {code}")
 
@@ -314,6 +354,7 @@ def create_app(
         if found["route"]:
             return {"status": False, "statusCode": "E409", "message": "already collected"}
         found["cancelled"] = True
+        save(found)
         return {"status": True, "statusCode": "0000", "message": "", "result": {}}
 
     # ---- JD Logistics (JOS) -------------------------------------------------------
@@ -360,6 +401,7 @@ def create_app(
             if found is None:
                 return {key: {"code": "0", "resultInfo": {"stateCode": 404, "stateMessage": "运单不存在"}}}
             found["cancelled"] = True
+            save(found)
             return {key: {"code": "0", "resultInfo": {"stateCode": jdl.OK, "stateMessage": "拦截成功"}}}
         return {"error_response": {"code": "20", "zh_desc": f"不支持的方法 {method}"}}
 
@@ -394,6 +436,7 @@ def create_app(
             receiver.get("addressLine1", ""),
         )
         rec["waybill"] = rec["waybill"][-10:]  # DHL numbers are 10 digits
+        save(rec)
         faults.maybe_fail("after")
         return JSONResponse(
             {
@@ -415,6 +458,13 @@ def create_app(
     @app.get("/admin/waybills")
     async def admin() -> dict[str, Any]:
         return {"waybills": waybills, "faults_injected": faults.injected, "down": sorted(app.state.down)}
+
+    @app.put("/admin/numbering")
+    async def set_numbering(body: dict[str, int]) -> dict[str, int]:
+        """`{"next": N}` (default: the first number ever issued): waybill numbers start again
+        at N, as carriers recycle theirs."""
+        numbers.restart_at(int(body.get("next", FIRST_NUMBER)))
+        return {"next": int(body.get("next", FIRST_NUMBER))}
 
     @app.put("/admin/down")
     async def set_down(carriers: list[str]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ accepted call is kept for `GET /admin/received`.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,19 +19,23 @@ from fastapi.responses import JSONResponse
 from config.settings import get_settings
 from domain.wire import top
 from simulators.faults import Faults
+from simulators.state import SimState, state_dir
 
 
-def create_app(faults: Faults | None = None) -> FastAPI:
+def create_app(faults: Faults | None = None, state: SimState | None = None) -> FastAPI:
+    """`state`: where what the stores were told is kept (default `ORDO_SIM_STATE_DIR`, else
+    memory), so a restarted store still refuses a tracking number it has already fulfilled."""
     settings = get_settings()
     app = FastAPI(title="Ordo marketplace simulator (Shopify, Taobao)")
     faults = faults or Faults()
-    received: list[dict[str, Any]] = []
-    shopify_numbers: dict[str, int] = {}  # tracking number -> fulfillment id
-    taobao_sent: dict[str, set[str]] = {}  # tid -> waybills
-    ids = itertools.count(5_000_000_001)
-
-    shopify_lines: dict[str, dict[int, dict[str, int]]] = {}  # order -> FO line id -> line, units
-    fo_orders: dict[int, str] = {}  # fulfillment order id -> order id
+    state = state or SimState("marketplaces", state_dir())
+    received = state.records("received")  # arrival number -> confirmation
+    shopify_numbers = state.records("shopify_numbers")  # tracking number -> fulfillment id
+    taobao_sent = state.records("taobao_sent")  # tid -> waybills
+    ids = state.counter("ids", 5_000_000_001)
+    arrivals = state.counter("arrivals", 1)
+    shopify_lines = state.records("shopify_lines")  # order -> FO line id (text) -> line, units
+    fo_orders = state.records("fo_orders")  # fulfillment order id (text) -> order id
 
     def fo_id(order_id: str) -> int:
         return int(hashlib.sha256(order_id.encode()).hexdigest()[:10], 16)
@@ -41,7 +44,8 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         """Shopify's FulfillmentOrder: its lines (when the order was seeded) with what is left
         to fulfil; open, in progress once partly fulfilled, closed when nothing is left."""
         fid = fo_id(order_id)
-        fo_orders[fid] = order_id
+        if str(fid) not in fo_orders:
+            fo_orders[str(fid)] = order_id
         lines = shopify_lines.get(order_id, {})
         left = [ln["quantity"] - ln["fulfilled"] for ln in lines.values()]
         done = any(ln["fulfilled"] for ln in lines.values())
@@ -53,7 +57,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             "request_status": "unsubmitted",
             "line_items": [
                 {
-                    "id": li_id,
+                    "id": int(li_id),
                     "fulfillment_order_id": fid,
                     "line_item_id": ln["line_item_id"],
                     "quantity": ln["quantity"],
@@ -69,7 +73,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         its lines as Shopify's do."""
         order = await request.json()
         shopify_lines[str(order["id"])] = {
-            int(li["id"]) * 10 + 7: {
+            str(int(li["id"]) * 10 + 7): {
                 "line_item_id": int(li["id"]),
                 "quantity": int(li["quantity"]),
                 "fulfilled": 0,
@@ -102,14 +106,14 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             return JSONResponse({"errors": {"line_items_by_fulfillment_order": ["is required"]}}, 422)
         if number in shopify_numbers:
             return JSONResponse({"errors": [f"tracking number {number} already fulfilled"]}, 422)
-        order_id = fo_orders.get(int(groups[0]["fulfillment_order_id"]), "")
+        order_id = fo_orders.get(str(groups[0]["fulfillment_order_id"]), "")
         lines = shopify_lines.get(order_id, {})
         asked = groups[0].get("fulfillment_order_line_items") or [
-            {"id": li_id, "quantity": ln["quantity"] - ln["fulfilled"]} for li_id, ln in lines.items()
+            {"id": int(li_id), "quantity": ln["quantity"] - ln["fulfilled"]} for li_id, ln in lines.items()
         ]  # no lines named: every line of the fulfillment order
         if lines:  # an order that was not seeded has no lines to check or count
             for item in asked:
-                line = lines.get(int(item["id"]))
+                line = lines.get(str(item["id"]))
                 if line is None or int(item["quantity"]) > line["quantity"] - line["fulfilled"]:
                     return JSONResponse(
                         {
@@ -121,9 +125,10 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                         422,
                     )
             for item in asked:
-                lines[int(item["id"])]["fulfilled"] += int(item["quantity"])
+                lines[str(item["id"])]["fulfilled"] += int(item["quantity"])
+            shopify_lines.save(order_id)
         shopify_numbers[number] = next(ids)
-        received.append({"channel": "shopify", "body": body})
+        received[str(next(arrivals))] = {"channel": "shopify", "body": body}
         faults.maybe_fail("after")
         return JSONResponse(
             {
@@ -150,7 +155,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             return {
                 "error_response": {"code": 41, "msg": "Invalid arguments", "sub_msg": f"missing {missing}"}
             }
-        sent = taobao_sent.setdefault(form["tid"], set())
+        sent = taobao_sent.get(form["tid"], [])
         if form["out_sid"] in sent:
             return {
                 "error_response": {
@@ -159,14 +164,16 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                     "sub_msg": "订单已发货 already shipped with this waybill",
                 }
             }
-        sent.add(form["out_sid"])
-        received.append({"channel": "taobao", "body": {k: v for k, v in form.items() if k != "sign"}})
+        taobao_sent[form["tid"]] = [*sent, form["out_sid"]]
+        received[str(next(arrivals))] = {"channel": "taobao",
+                                         "body": {k: v for k, v in form.items() if k != "sign"}}
         faults.maybe_fail("after")
         return {"logistics_offline_send_response": {"shipping": {"is_success": True}}}
 
     @app.get("/admin/received")
     async def admin() -> dict[str, Any]:
-        return {"received": received, "faults_injected": faults.injected}
+        return {"received": [received[k] for k in sorted(received, key=int)],
+                "faults_injected": faults.injected}
 
     return app
 

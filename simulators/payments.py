@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import uuid
@@ -19,22 +18,26 @@ from fastapi import FastAPI, Request
 from config.settings import get_settings
 from domain.wire import alipay
 from simulators.faults import Faults
+from simulators.state import SimState, state_dir
 
 DECLINE_ABOVE = Decimal("50000")
 
 
-def create_app(faults: Faults | None = None, notify_url: str | None = None) -> FastAPI:
+def create_app(faults: Faults | None = None, notify_url: str | None = None,
+               state: SimState | None = None) -> FastAPI:
     """`notify_url`: where to send Alipay-style async notifications after a capture
-    (empty: none; default `ORDO_SIM_NOTIFY_URL`)."""
+    (empty: none; default `ORDO_SIM_NOTIFY_URL`). `state`: where the ledger is kept (default:
+    `ORDO_SIM_STATE_DIR`, else memory)."""
     settings = get_settings()
     secret = settings.alipay_secret
     app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)")
     faults = faults or Faults()
-    auths: dict[str, dict[str, Any]] = {}     # out_request_no -> freeze
-    trades: dict[str, dict[str, Any]] = {}    # out_trade_no -> capture
-    unfreezes: dict[str, dict[str, Any]] = {}
-    refunds: dict[str, dict[str, Any]] = {}
-    ids = itertools.count(1)
+    state = state or SimState("payments", state_dir())
+    auths = state.records("auths")          # out_request_no -> freeze
+    trades = state.records("trades")        # out_trade_no -> capture
+    unfreezes = state.records("unfreezes")
+    refunds = state.records("refunds")
+    ids = state.counter("ids", 1)
     notify_url = notify_url if notify_url is not None else os.environ.get("ORDO_SIM_NOTIFY_URL", "")
     pending: set[asyncio.Task[None]] = set()
 
@@ -63,6 +66,9 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None) -> F
         return answer(method, {"code": alipay.BUSINESS_FAILED, "msg": "Business Failed",
                                "sub_code": sub_code, "sub_msg": sub_msg})
 
+    def authorisation(auth_no: str | None) -> tuple[str, dict[str, Any]] | tuple[None, None]:
+        return next(((k, a) for k, a in auths.items() if a["auth_no"] == auth_no), (None, None))
+
     @app.post("/gateway.do")
     async def gateway(request: Request) -> dict[str, Any]:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -87,13 +93,14 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None) -> F
                                    "out_request_no": key, "amount": a["amount"], "status": a["status"]})
         if method == "alipay.trade.pay":
             key = biz["out_trade_no"]
-            auth = next((a for a in auths.values() if a["auth_no"] == biz.get("auth_no")), None)
+            auth_key, auth = authorisation(biz.get("auth_no"))
             if key not in trades and (auth is None or auth["status"] != "SUCCESS"):
                 return fail(method, "ACQ.TRADE_NOT_EXIST", "no live authorisation")
             if key not in trades and auth is not None:
                 trades[key] = {"trade_no": f"2026{next(ids):016d}", "total_amount": biz["total_amount"],
                                "trade_status": "TRADE_SUCCESS"}
                 auth["status"] = "CAPTURED"
+                auths.save(auth_key)
                 if notify_url:
                     task = asyncio.create_task(notify(key, trades[key]))
                     pending.add(task)
@@ -102,13 +109,14 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None) -> F
             return answer(method, {**ok, "out_trade_no": key, **trades[key]})
         if method == "alipay.fund.auth.order.unfreeze":
             key = biz["out_request_no"]
-            auth = next((a for a in auths.values() if a["auth_no"] == biz.get("auth_no")), None)
+            auth_key, auth = authorisation(biz.get("auth_no"))
             if key not in unfreezes:
                 if auth is None:
                     return fail(method, "AUTH_ORDER_NOT_EXIST", "no such authorisation")
                 if auth["status"] == "CAPTURED":
                     return fail(method, "AUTH_ORDER_ALREADY_CAPTURED", "captured: refund instead")
                 auth["status"] = "UNFROZEN"
+                auths.save(auth_key)
                 unfreezes[key] = {"auth_no": auth["auth_no"], "amount": biz["amount"]}
             return answer(method, {**ok, **unfreezes[key], "status": "SUCCESS"})
         if method == "alipay.trade.refund":
@@ -129,6 +137,7 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None) -> F
                             "send_back_fee": str(amount), "refund_fee": str(done + amount)}
             if done + amount == Decimal(trade["total_amount"]):
                 trade["trade_status"] = "TRADE_CLOSED"
+                trades.save(biz["out_trade_no"])
             faults.maybe_fail("after")
             return answer(method, {**ok, **refunds[key], "fund_change": "Y"})
         return fail(method, "isv.invalid-method", f"unknown method {method}")

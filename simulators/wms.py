@@ -8,15 +8,20 @@ snapshots, and pushes `stockchange.report` for receipts, cycle counts and damage
 can also be applied silently (a lost message), which is the drift Ordo's reconciliation
 must find. Returned units graded CC (defective) are held apart from the sellable stock until
 they are refurbished (CC out, ZP in, one report) or scrapped (CC out).
+
+Orders, transfers, returns and stock live in a `SimState` (under `var/sim/` in the embedded
+stack), so a restarted WMS still knows what it accepted, and returns still on their way
+arrive after the restart.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import contextlib
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +31,7 @@ from fastapi import FastAPI, Request, Response
 from config.settings import get_settings
 from domain.wire import qimen
 from simulators.faults import Faults
+from simulators.state import SimState, state_dir
 
 # purchase in, stocktake, scrap; refurbished: defective units made sellable (an inventory-type
 # adjustment), scrapped: defective units written off
@@ -35,19 +41,30 @@ EVENT_MOVES = {"receipt": (None, "ZP"), "count": (None, "ZP"), "damage": ("ZP", 
                "refurbish": ("CC", "ZP"), "scrap": ("CC", None)}
 
 
-def create_app(faults: Faults | None = None) -> FastAPI:
+def create_app(faults: Faults | None = None, state: SimState | None = None) -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Ordo WMS simulator (Qimen)")
+
+    @contextlib.asynccontextmanager
+    async def resume_returns(_: FastAPI) -> AsyncIterator[None]:
+        for code, ret in returns.items():
+            if ret["status"] == "EXPECTED":
+                arrive_in_time(code)
+        yield
+        for task in list(pending):  # a stopped simulator stops its journeys; the state file resumes them
+            task.cancel()
+
+    app = FastAPI(title="Ordo WMS simulator (Qimen)", lifespan=resume_returns)
     faults = faults or Faults()
-    orders: dict[str, dict[str, Any]] = {}
-    transfers: dict[str, dict[str, Any]] = {}
-    returns: dict[str, dict[str, Any]] = {}
+    state = state or SimState("wms", state_dir())
+    orders = state.records("orders")
+    transfers = state.records("transfers")
+    returns = state.records("returns")
     pending: set[asyncio.Task[None]] = set()
     return_seconds = float(os.environ.get("ORDO_SIM_RETURN_SECONDS", "0"))
-    stock: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> sellable (ZP) units
-    defective: dict[tuple[str, str], int] = {}  # (warehouse, sku) -> defective (CC) units
+    stock = state.records("stock")  # (warehouse, sku) -> sellable (ZP) units
+    defective = state.records("defective")  # (warehouse, sku) -> defective (CC) units
     held = {"ZP": stock, "CC": defective}
-    ids = itertools.count(1)
+    ids = state.counter("ids", 1)
     pushed: list[dict[str, Any]] = []
 
     def xml(body: str) -> Response:
@@ -135,6 +152,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             if orders[code]["status"] != "CANCELED":
                 move(str(orders[code]["warehouseCode"]), orders[code]["lines"], +1)
             orders[code]["status"] = "CANCELED"
+            orders.save(code)
             return xml(qimen.response("success", "0", "cancelled"))
         if method == "stockout.create":  # transfer out (DBCK): the goods leave the source
             order = data.get("deliveryOrder", {})
@@ -156,6 +174,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             if code not in transfers:
                 return xml(qimen.response("failure", "400", f"no stockout for {code}: create it first"))
             transfers[code]["to"] = str(order.get("warehouseCode"))
+            transfers.save(code)
             return xml(qimen.response("success", "0", "ok", entryOrderId=code))
         if method == "returnorder.create":  # a customer's return is on its way (THRK / HHRK)
             order = data.get("returnOrder", {})
@@ -169,10 +188,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                     "status": "EXPECTED",
                     "lines": _lines(data),
                 }
-                if return_seconds > 0:  # the parcel arrives on its own after a while
-                    task = asyncio.create_task(arrive_later(code))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
+                arrive_in_time(code)
             return xml(qimen.response("success", "0", "ok", returnOrderId=code))
         if method == "inventory.query":
             wanted = {el.text or "" for el in ET.fromstring(body).iter("warehouseCode")}
@@ -186,17 +202,20 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         return xml(qimen.response("failure", "method-not-supported", f"unknown method {method}"))
 
     @app.put("/admin/stock")
-    async def seed(request: Request) -> dict[str, int]:
+    async def seed(request: Request, replace: bool = True) -> dict[str, int]:
         """Opening stock: `{"stock": [{"warehouse", "sku", "quantity", "defective": 0}]}`
-        replaces what is held."""
+        replaces what is held (`replace=false`: only when nothing is held yet, as a restarted
+        WMS keeps its own count)."""
         rows = (await request.json())["stock"]
+        if not replace and (stock or defective):
+            return {"rows": len(stock), "kept": 1}
         stock.clear()
         defective.clear()
         for r in rows:
             stock[(str(r["warehouse"]), str(r["sku"]))] = int(r["quantity"])
             if int(r.get("defective") or 0):
                 defective[(str(r["warehouse"]), str(r["sku"]))] = int(r["defective"])
-        return {"rows": len(stock)}
+        return {"rows": len(stock), "kept": 0}
 
     @app.post("/admin/events")
     async def event(request: Request) -> dict[str, Any]:
@@ -252,6 +271,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         if tr["status"] != "IN":
             move(tr["to"], lines, +1, "actualQty")
             tr["status"] = "IN"
+            transfers.save(code)
         answer = await push(
             "entryorder.confirm",
             {
@@ -273,6 +293,12 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             },
         )
         return {"transfer": code, "ordo": answer}
+
+    def arrive_in_time(code: str) -> None:
+        if return_seconds > 0:  # the parcel arrives on its own after a while
+            task = asyncio.create_task(arrive_later(code))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
 
     async def arrive_later(code: str) -> None:
         await asyncio.sleep(return_seconds)
@@ -304,6 +330,7 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                 graded = [ln for ln in lines if ln["inventoryType"] == kind]
                 move(ret["warehouse"], graded, +1, "actualQty", kind)
             ret["status"] = "RECEIVED"
+            returns.save(code)
         answer = await push(
             "returnorder.confirm",
             {
