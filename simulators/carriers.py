@@ -104,6 +104,14 @@ def create_app(
     numbers = state.counter("numbers", FIRST_NUMBER)
     tasks: set[asyncio.Task[None]] = set()
 
+    answering = asyncio.Event()
+    answering.set()
+
+    async def answered() -> None:
+        """The booking is made; its answer waits while answers are held (`PUT /admin/answers`),
+        as a stuck carrier's does. A cancellation may arrive meanwhile."""
+        await answering.wait()
+
     def now() -> str:
         return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -195,6 +203,7 @@ def create_app(
         }
 
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
+        await answering.wait()  # a carrier too stuck to answer a booking collects nothing either
         async with httpx.AsyncClient(timeout=5) as client:
             for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
                 if n < rec.get("acked", 0):  # delivered before a restart
@@ -278,6 +287,7 @@ def create_app(
                 receiver.get("city", ""),
                 receiver.get("address", ""),
             )
+            await answered()
             faults.maybe_fail("after")
             return sf_reply(
                 True,
@@ -331,6 +341,7 @@ def create_app(
             receiver.get("receiverCity", ""),
             receiver["receiverAddress"],
         )
+        await answered()
         faults.maybe_fail("after")
         return {
             "status": True,
@@ -383,6 +394,7 @@ def create_app(
                 data.get("city", ""),
                 data.get("receiveAddress", ""),
             )
+            await answered()
             faults.maybe_fail("after")
             return {
                 key: {
@@ -437,6 +449,7 @@ def create_app(
         )
         rec["waybill"] = rec["waybill"][-10:]  # DHL numbers are 10 digits
         save(rec)
+        await answered()
         faults.maybe_fail("after")
         return JSONResponse(
             {
@@ -458,6 +471,15 @@ def create_app(
     @app.get("/admin/waybills")
     async def admin() -> dict[str, Any]:
         return {"waybills": waybills, "faults_injected": faults.injected, "down": sorted(app.state.down)}
+
+    @app.put("/admin/answers")
+    async def hold_answers(body: dict[str, bool]) -> dict[str, bool]:
+        """`{"held": true}`: bookings are made but not answered until `{"held": false}`."""
+        if body.get("held"):
+            answering.clear()
+        else:
+            answering.set()
+        return {"held": not answering.is_set()}
 
     @app.put("/admin/numbering")
     async def set_numbering(body: dict[str, int]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import carriers, store
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calls import run
     from workflows.failures import business_failure
     from workflows.options import REMOTE
+    from workflows.versions import CANCEL_UNANSWERED_BOOKING
 
 # A carrier that keeps failing (5xx, timeouts) for this long is passed over for the next one.
 CARRIER_CALL = {**REMOTE, "retry_policy": RetryPolicy(
@@ -72,10 +73,14 @@ async def book_carrier(
     destination_province: str,
     facts: dict[str, Any],
     request_for: Callable[[Quote, str], WaybillRequest],
+    asked: dict[str, Quote] | None = None,
 ) -> Booking:
     """`facts` are the carrier rules' facts apart from the quotes; `request_for(quote,
     origin_province)` builds the booking, read again for each try (an outbound parcel's
-    address may change while carriers are tried)."""
+    address may change while carriers are tried). `asked` is kept up to date with every
+    carrier whose booking may stand (the one booked, and one asked whose answer has not come
+    back yet), so that a cancellation arriving mid-booking can cancel them all."""
+    asked = {} if asked is None else asked
     quotes = await run(
         store.QUOTE_CARRIERS,
         QuoteRequest(shipment=parcel, destination_province=destination_province, booked_at=workflow.now()))
@@ -89,16 +94,22 @@ async def book_carrier(
     rules = decision.outcome_as(CarrierOutcome)
     while booking.waybill is None and (chosen := choose(quotes.quotes, rules, set(booking.refusals))):
         request = request_for(chosen, quotes.origin_province)
+        asked[chosen.carrier] = chosen
         try:
             booking.waybill = await run(carriers.CREATE_WAYBILL, request, **CARRIER_CALL)
             booking.quote = chosen
             await booking.record("booked", chosen)
         except (ActivityError, ApplicationError) as err:
+            if is_cancelled_exception(err) and workflow.patched(CANCEL_UNANSWERED_BOOKING):
+                raise  # the parcel is being cancelled: no other carrier is to be asked
             if (cause := business_failure(err, ExceptionKind.CARRIER_REJECTED)) is not None:
+                del asked[chosen.carrier]
                 await booking.record("refused", chosen, cause.message)
                 continue
             why = f"unavailable: {err.cause or err}"
-            if not await _release_possible_booking(chosen, request.booking_id):
+            if await _release_possible_booking(chosen, request.booking_id):
+                del asked[chosen.carrier]
+            else:
                 why += "; its possible booking could not be cancelled"
             await booking.record("refused", chosen, why)
     return booking

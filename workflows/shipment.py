@@ -6,7 +6,8 @@ refuses or stays down -> stock consumed -> waybill written back to the sales cha
 tracking signals until delivered. It ends early when the carrier reports the parcel lost,
 damaged or undeliverable, or when nothing moves past the promised time (late); the order
 asks the exception rules what to do. Cancelled before collection, it cancels the waybill and
-the WMS order.
+the WMS order; cancelled while a carrier is still being asked, it cancels that carrier's
+booking too, as the carrier may have made it and only its answer is outstanding.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import carriers, channels, store, wms
@@ -42,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.tracking import TrackingState
     from workflows.calls import run
     from workflows.carrier_booking import book_carrier
+    from workflows.versions import CANCEL_UNANSWERED_BOOKING
 
 STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
              TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
@@ -68,6 +71,8 @@ class ShipmentWorkflow:
         self.promised_by: datetime | None = None
         self.writeback = ""
         self.seen = 0
+        self.asked: dict[str, Quote] = {}  # carriers whose booking of this parcel may stand
+        self.wms_asked = False  # a delivery order was asked for (its answer may not have come)
 
     @workflow.signal(name="tracking")
     def tracking(self, event: TrackingEvent) -> None:
@@ -110,6 +115,7 @@ class ShipmentWorkflow:
         try:
             await self._set(inp, ShipmentStatus.PENDING, None)
             address = self.address_override.address if self.address_override else inp.address
+            self.wms_asked = True
             wms_ref = ref = await run(
                 wms.CREATE_DELIVERY_ORDER,
                 DeliveryOrderRequest(shipment=s, address=address, source_platform=inp.source_platform))
@@ -131,15 +137,27 @@ class ShipmentWorkflow:
                     shipment_id=s.shipment_id, carrier=waybill.carrier, waybill_no=waybill.waybill_no,
                     split=inp.split, lines=self._channel_lines(inp)))
             return await self._follow(inp, waybill)
-        except asyncio.CancelledError:
-            if booked is not None:
+        except (asyncio.CancelledError, ActivityError) as err:
+            # A cancellation that reaches an activity call arrives as an ActivityError.
+            patched = is_cancelled_exception(err) and workflow.patched(CANCEL_UNANSWERED_BOOKING)
+            if not patched and not isinstance(err, asyncio.CancelledError):
+                raise
+            if patched:  # a booking whose answer is outstanding may stand: undo it too
+                bookings = list(self.asked.values())
+                if wms_ref is None and self.wms_asked:
+                    wms_ref = DeliveryOrderRef(delivery_order_code=s.shipment_id, wms_order_id="")
+            else:  # as before the patch: only what had answered
+                bookings = [booked[1]] if booked is not None else []
+            for quote in bookings:
                 await run(
                     carriers.CANCEL_WAYBILL,
-                    CancelWaybillRequest(
-                        carrier=booked[0].carrier, shipment_id=s.shipment_id, protocol=booked[1].protocol))
+                    CancelWaybillRequest(carrier=quote.carrier, shipment_id=s.shipment_id,
+                                         protocol=quote.protocol))
             if wms_ref is not None:
                 await self._cancel_wms(wms_ref)
             await self._set(inp, ShipmentStatus.CANCELLED, booked[0] if booked else None)
+            if not isinstance(err, asyncio.CancelledError):
+                raise asyncio.CancelledError(str(err)) from err
             raise
 
     @staticmethod
@@ -167,7 +185,7 @@ class ShipmentWorkflow:
             return WaybillRequest(shipment=s, carrier=quote.carrier, address=address, protocol=quote.protocol,
                                   level=quote.level, origin_province=origin_province)
 
-        booking = await book_carrier(s, inp.address.province, facts, request_for)
+        booking = await book_carrier(s, inp.address.province, facts, request_for, self.asked)
         self.decisions.append(booking.decision)
         self.bookings.extend(booking.events)
         self.grace = timedelta(days=booking.decision.outcome_as(CarrierOutcome).transit_grace_days)

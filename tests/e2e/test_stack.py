@@ -659,3 +659,47 @@ async def test_a_killed_temporal_server_is_restarted_and_orders_taken_meanwhile_
                                 "an order taken while Temporal was down", within=240)
         assert body["status"] == "completed", body["workflow"]
     assert ordo.child_pid("server start-dev") != victim  # a new dev server, restarted by ordo up
+
+
+async def test_a_cancellation_while_the_carrier_answers_voids_the_payment_and_undoes_wms_and_waybill(
+    ordo: Ordo,
+) -> None:
+    """The carrier has made the booking but its answer is still outstanding when the customer
+    cancels (POST /cancel): the authorisation, which existed, is voided; the WMS order and the
+    carrier's booking are both cancelled at the simulators; the stock reservation is released.
+    Before issue 13 the booking stayed live at the carrier: only an answered one was cancelled."""
+    env = ordo.env
+    payload = order_payload(f"mid-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 2)])
+    async with httpx.AsyncClient(timeout=60) as http:
+        await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": True})
+        try:
+            order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+            parcel = f"{order_id}-p1"
+
+            async def booked_at_the_carrier() -> list[str]:
+                return [k for k, w in (await ordo.carriers_admin())["waybills"].items()
+                        if w["orderId"] == parcel]
+
+            [key] = await wait_until(booked_at_the_carrier, "the carrier to make the booking", within=60)
+            book = (await http.get(f"{env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+            [auth] = [a for a in book["auths"].values() if a["out_order_no"] == order_id]
+            assert auth["status"] == "SUCCESS"
+            wms_orders = (await http.get(f"{env['ORDO_WMS_URL']}/admin/orders")).json()["orders"]
+            assert wms_orders[parcel]["status"] == "ACCEPT"
+            cancelled = await http.post(f"{ordo.api}/v1/orders/{order_id}/cancel",
+                                        json={"reason": "changed my mind", "operator": "e2e"})
+        finally:
+            await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": False})
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        book = (await http.get(f"{env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+        wms_orders = (await http.get(f"{env['ORDO_WMS_URL']}/admin/orders")).json()["orders"]
+    [voided] = [a for a in book["auths"].values() if a["out_order_no"] == order_id]
+    assert voided["status"] == "UNFROZEN" and order_id not in book["trades"]
+    assert [u for u in book["unfreezes"].values() if u["auth_no"] == auth["auth_no"]]
+    assert wms_orders[parcel]["status"] == "CANCELED"
+    assert (await ordo.carriers_admin())["waybills"][key]["cancelled"] is True
+    async with ordo.db.connect() as conn:
+        held = (await conn.execute(select(t.reservations.c.status)
+                                   .where(t.reservations.c.order_id == order_id))).scalars().all()
+    assert held and set(held) == {"released"}

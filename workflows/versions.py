@@ -1,0 +1,11 @@
+"""Workflow changes made with `workflow.patched`, one id each, so that histories recorded
+before a change still replay (tests/replay/ holds such histories; README "Versioning").
+
+An id stays here, and its old branch in the code, until no workflow started before the
+change can still be running (then: `workflow.deprecate_patch`, and later remove both).
+"""
+
+# Issue 13: a cancellation that arrives while a carrier or the WMS is being asked is a
+# cancellation, not an outage: stop trying other carriers, and undo what may have been
+# booked even though its answer never came (the carrier's booking, the WMS order).
+CANCEL_UNANSWERED_BOOKING = "cancel-unanswered-booking"
