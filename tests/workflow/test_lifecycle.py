@@ -168,9 +168,10 @@ async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowSt
     assert state.status == OrderStatus.CANCELLED
     assert await stock_row(wf.db, "COKE-330-24", "SH-01") == before
     book = await ledger(wf)
-    # held before the payment step: nothing was authorised, so nothing is left to void (the
-    # void of a real authorisation: tests/e2e/test_stack.py, cancellation while the carrier answers)
-    assert [a for a in book["auths"].values() if a["out_order_no"] == order.order_id] == []
+    # the hold may land before or after the authorisation: whichever, none is left live (a void
+    # asserted on an authorisation known to exist: tests/e2e/test_stack.py, cancellation while
+    # the carrier answers)
+    assert {a["status"] for a in book["auths"].values() if a["out_order_no"] == order.order_id} <= {"UNFROZEN"}
     assert book["trades"] == {}
 
 
