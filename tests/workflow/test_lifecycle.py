@@ -171,7 +171,8 @@ async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowSt
     # the hold may land before or after the authorisation: whichever, none is left live (a void
     # asserted on an authorisation known to exist: tests/e2e/test_stack.py, cancellation while
     # the carrier answers)
-    assert {a["status"] for a in book["auths"].values() if a["out_order_no"] == order.order_id} <= {"UNFROZEN"}
+    mine = {a["status"] for a in book["auths"].values() if a["out_order_no"] == order.order_id}
+    assert mine <= {"UNFROZEN"}
     assert book["trades"] == {}
 
 
