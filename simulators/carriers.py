@@ -158,8 +158,9 @@ def create_app(
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    def save(rec: dict[str, Any]) -> None:
-        waybills.save(next(k for k, v in waybills.items() if v is rec))
+    def save(carrier: str, rec: dict[str, Any]) -> None:
+        """Write a booking changed in place (its key as `book` made it)."""
+        waybills.save(f"{carrier}:{rec['orderId']}")
 
     def push_request(
         carrier: str,
@@ -203,7 +204,7 @@ def create_app(
         }
 
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
-        await answering.wait()  # a carrier too stuck to answer a booking collects nothing either
+        await answered()  # a carrier too stuck to answer a booking collects nothing either
         async with httpx.AsyncClient(timeout=5) as client:
             for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
                 if n < rec.get("acked", 0):  # delivered before a restart
@@ -212,7 +213,7 @@ def create_app(
                     await asyncio.sleep(step)
                 if rec["cancelled"] or (rec["lost"] and n > 1):
                     rec["done"] = True
-                    save(rec)
+                    save(carrier, rec)
                     return
                 problem = PROBLEMS.get(rec["problem"])
                 if problem and n > problem[0]:
@@ -226,7 +227,7 @@ def create_app(
                 if len(rec["route"]) <= n:
                     rec["route"].append(sf_code)
                 req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
-                save(rec)
+                save(carrier, rec)
                 for attempt in range(60):  # like the carriers, push until acknowledged
                     with contextlib.suppress(httpx.HTTPError, ValueError):
                         r = await client.post(**req)
@@ -239,7 +240,7 @@ def create_app(
                     await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
                 rec["acked"] = n + 1
                 rec["done"] = action == "PROBLEM" or n + 1 == len(JOURNEY)
-                save(rec)
+                save(carrier, rec)
                 if action == "PROBLEM":
                     return
 
@@ -306,7 +307,7 @@ def create_app(
             if found["route"]:
                 return sf_reply(False, code="8037", msg="already collected, cannot cancel")
             found["cancelled"] = True
-            save(found)
+            save(carrier, found)
             return sf_reply(True, {"orderId": found["orderId"], "resStatus": 2})
         return sf_reply(False, code="8000", msg=f"unsupported serviceCode {code}")
 
@@ -365,7 +366,7 @@ def create_app(
         if found["route"]:
             return {"status": False, "statusCode": "E409", "message": "already collected"}
         found["cancelled"] = True
-        save(found)
+        save(carrier, found)
         return {"status": True, "statusCode": "0000", "message": "", "result": {}}
 
     # ---- JD Logistics (JOS) -------------------------------------------------------
@@ -413,7 +414,7 @@ def create_app(
             if found is None:
                 return {key: {"code": "0", "resultInfo": {"stateCode": 404, "stateMessage": "运单不存在"}}}
             found["cancelled"] = True
-            save(found)
+            save(carrier, found)
             return {key: {"code": "0", "resultInfo": {"stateCode": jdl.OK, "stateMessage": "拦截成功"}}}
         return {"error_response": {"code": "20", "zh_desc": f"不支持的方法 {method}"}}
 
@@ -448,7 +449,7 @@ def create_app(
             receiver.get("addressLine1", ""),
         )
         rec["waybill"] = rec["waybill"][-10:]  # DHL numbers are 10 digits
-        save(rec)
+        save(carrier, rec)
         await answered()
         faults.maybe_fail("after")
         return JSONResponse(

@@ -29,11 +29,10 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
     app = FastAPI(title="Ordo marketplace simulator (Shopify, Taobao)")
     faults = faults or Faults()
     state = state or SimState("marketplaces", state_dir())
-    received = state.records("received")  # arrival number -> confirmation
+    received = state.records("received")  # arrival number (1, 2, ...; never deleted) -> confirmation
     shopify_numbers = state.records("shopify_numbers")  # tracking number -> fulfillment id
     taobao_sent = state.records("taobao_sent")  # tid -> waybills
     ids = state.counter("ids", 5_000_000_001)
-    arrivals = state.counter("arrivals", 1)
     shopify_lines = state.records("shopify_lines")  # order -> FO line id (text) -> line, units
     fo_orders = state.records("fo_orders")  # fulfillment order id (text) -> order id
 
@@ -128,7 +127,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
                 lines[str(item["id"])]["fulfilled"] += int(item["quantity"])
             shopify_lines.save(order_id)
         shopify_numbers[number] = next(ids)
-        received[str(next(arrivals))] = {"channel": "shopify", "body": body}
+        received[str(len(received) + 1)] = {"channel": "shopify", "body": body}
         faults.maybe_fail("after")
         return JSONResponse(
             {
@@ -165,7 +164,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
                 }
             }
         taobao_sent[form["tid"]] = [*sent, form["out_sid"]]
-        received[str(next(arrivals))] = {"channel": "taobao",
+        received[str(len(received) + 1)] = {"channel": "taobao",
                                          "body": {k: v for k, v in form.items() if k != "sign"}}
         faults.maybe_fail("after")
         return {"logistics_offline_send_response": {"shipping": {"is_success": True}}}

@@ -50,7 +50,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
             if ret["status"] == "EXPECTED":
                 arrive_in_time(code)
         yield
-        for task in list(pending):  # a stopped simulator stops its journeys; the state file resumes them
+        for task in list(pending):  # a stopped WMS stops its return arrivals; the state file resumes them
             task.cancel()
 
     app = FastAPI(title="Ordo WMS simulator (Qimen)", lifespan=resume_returns)
