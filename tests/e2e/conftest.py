@@ -50,8 +50,8 @@ class Ordo:
         async with httpx.AsyncClient() as http:
             return (await http.get(f"{self.env['ORDO_CARRIERS_URL']}/admin/waybills")).json()
 
-    def ordo(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "ordo"), *args], env=self.env, cwd=PROJECT_ROOT,
+    def ordo(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "ordo"), *args], env={**self.env, **(env or {})}, cwd=PROJECT_ROOT,
                               capture_output=True, text=True, timeout=120)
 
 

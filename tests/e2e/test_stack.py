@@ -643,6 +643,126 @@ async def test_a_defective_return_is_held_apart_until_the_wms_reports_it_refurbi
     assert [tuple(m) for m in moved] == [(returned, 1), (refurbished, -1)]  # once each
 
 
+async def test_paid_address_and_counts_over_http(ordo: Ordo) -> None:
+    """An order taken before it was paid waits with its stock held; its address is changed
+    while it waits (the carrier is given the new one), `POST /paid` sends it on, and a second
+    payment or an address change once it is done are refused with the reason."""
+    tag = uuid.uuid4().hex[:6]
+    payload = {**order_payload(f"pay-{tag}", [("COKE-330-24", 1)]),
+               "payment": {"method": "alipay", "status": "awaiting"}}
+    new_address = {"name": "李四", "phone": "13900001111", "province": "浙江省", "city": "杭州市",
+                   "district": "西湖区", "street": f"文三路{tag}号"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+
+        async def waiting() -> bool:
+            return (await get_order(ordo, order_id))["status"] == "awaiting_payment"
+
+        await wait_until(waiting, "the unpaid order to wait for its payment", within=60)
+        bad = await http.post(f"{ordo.api}/v1/orders/{order_id}/address", json={**new_address, "phone": "12"})
+        moved = await http.post(f"{ordo.api}/v1/orders/{order_id}/address", json=new_address)
+        paid = await http.post(f"{ordo.api}/v1/orders/{order_id}/paid", json={"reason": "bank transfer"})
+        twice = await http.post(f"{ordo.api}/v1/orders/{order_id}/paid", json={})
+        body = await wait_until(functools.partial(settled, ordo, order_id), "the paid order", within=120)
+        late_move = await http.post(f"{ordo.api}/v1/orders/{order_id}/address", json=new_address)
+        late_pay = await http.post(f"{ordo.api}/v1/orders/shopify-nope-{tag}/paid", json={})
+        counts = (await http.get(f"{ordo.api}/v1/orders")).json()["by_status"]
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "phone", bad.text
+    assert moved.status_code == 200 and moved.json()["message"] == "address changed", moved.text
+    assert paid.status_code == 200, paid.text
+    assert twice.status_code == 409 and "already paid" in twice.json()["error"]
+    assert body["status"] == "completed", body["workflow"]
+    assert late_move.status_code == 409 and "already completed" in late_move.json()["error"]
+    assert late_pay.status_code == 404
+    assert counts["completed"] >= 1 and all(isinstance(n, int) and n > 0 for n in counts.values())
+    bookings = (await ordo.carriers_admin())["waybills"].values()
+    [booking] = [w for w in bookings if w["orderId"] == f"{order_id}-p1"]
+    assert (booking["province"], booking["city"]) == ("浙江", "杭州市")  # as the carrier writes it
+    async with ordo.db.connect() as conn:
+        stored = (await conn.execute(select(t.orders.c.payload)
+                                     .where(t.orders.c.order_id == order_id))).scalar_one()
+    assert stored["shipping_address"]["street"] == new_address["street"]
+
+
+async def test_a_high_value_return_waits_for_review_and_is_refunded_once_approved(ordo: Ordo) -> None:
+    """rules/returns.yaml sends a 3,999-yuan return from a regular customer to an operator:
+    `POST /v1/returns/{rma}/review` approves it once (a second review is refused), then the
+    label, the receipt and the refund follow."""
+    tag = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"rev-{tag}", [("PHONE-X1", 1)]))
+        order_id = r.json()["order_id"]
+        body = await wait_until(functools.partial(settled, ordo, order_id), "the phone order", within=120)
+        assert body["status"] == "completed", body["workflow"]
+        asked = await http.post(f"{ordo.api}/v1/orders/{order_id}/returns", json={
+            "lines": [{"sku": "PHONE-X1", "quantity": 1, "reason": "defective"}]})
+        assert asked.status_code == 202, asked.text
+        rma = asked.json()["rma"]
+
+        async def state_is(status: str) -> dict[str, Any] | None:
+            state = (await http.get(f"{ordo.api}/v1/returns/{rma}")).json().get("state") or {}
+            return state if state.get("status") == status else None
+
+        held = await wait_until(functools.partial(state_is, "awaiting_operator"), "the review", within=60)
+        assert "high-value return" in str(held)
+        approved = await http.post(f"{ordo.api}/v1/returns/{rma}/review",
+                                   json={"approve": True, "reason": "photos show a crack", "operator": "e2e"})
+        again = await http.post(f"{ordo.api}/v1/returns/{rma}/review", json={"approve": False})
+        nobody = await http.post(f"{ordo.api}/v1/returns/RMA-nobody-{tag}/review", json={"approve": True})
+        malformed = await http.post(f"{ordo.api}/v1/returns/{rma}/review", json={"reason": "no verdict"})
+        refunded = await wait_until(functools.partial(state_is, "refunded"), "the refund", within=90)
+        ledger = (await http.get(f"{ordo.env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+    assert approved.status_code == 200, approved.text
+    assert again.status_code == 409 and "cannot review" in again.json()["error"]
+    assert nobody.status_code == 404
+    assert malformed.status_code == 422 and malformed.json()["errors"][0]["field"] == "approve"
+    # the phone and its 10.00 shipping (rule our-fault-refunds-shipping: defective, whole order back)
+    assert refunded["refund"]["amount"] == "4009.00"
+    assert [v["send_back_fee"] for v in ledger["refunds"].values() if v["out_trade_no"] == order_id] == [
+        "4009.00"]
+
+
+async def test_inventory_commands_reconcile_alert_rebalance_and_schedule(ordo: Ordo) -> None:
+    """`ordo inventory reconcile` books a WMS count that differs from the ledger and raises an
+    alert for a large one, seen by `ordo inventory alerts` and `GET /v1/inventory/alerts`;
+    `rebalance`, `schedule`, `transfer` and `audit` each do their job against the stack."""
+    sku, warehouse = "NAIL-POLISH", "CD-01"
+    async with httpx.AsyncClient(timeout=30) as http:
+        before = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": sku})).json()
+        on_hand = next(w["on_hand"] for w in before["warehouses"] if w["warehouse"] == warehouse)
+        found = await http.post(f"{ordo.env['ORDO_WMS_URL']}/admin/events", json={  # a count Ordo is not told
+            "type": "count", "warehouse": warehouse, "sku": sku, "quantity": 40, "silent": True})
+        assert found.json()["reported"] is False, found.text
+        reconciled = await asyncio.to_thread(ordo.ordo, "inventory", "reconcile", "--confirm-seconds", "0")
+        assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+        assert "+40" in reconciled.stdout and sku in reconciled.stdout, reconciled.stdout
+        after = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": sku})).json()
+        alerts = (await http.get(f"{ordo.api}/v1/inventory/alerts", params={"limit": 5})).json()["alerts"]
+    assert next(w["on_hand"] for w in after["warehouses"] if w["warehouse"] == warehouse) == on_hand + 40
+    mine = [a for a in alerts if (a["sku"], a["warehouse"]) == (sku, warehouse)]
+    assert mine and "40" in mine[0]["detail"], alerts
+    listed = await asyncio.to_thread(ordo.ordo, "inventory", "alerts", "--limit", "5")
+    assert listed.returncode == 0 and sku in listed.stdout, listed.stdout + listed.stderr
+    audit = await asyncio.to_thread(ordo.ordo, "inventory", "audit")
+    assert audit.returncode == 0 and "no drift" in audit.stdout, audit.stdout  # booked through the ledger
+    rebalanced = await asyncio.to_thread(ordo.ordo, "inventory", "rebalance")
+    assert rebalanced.returncode == 0, rebalanced.stdout + rebalanced.stderr
+    assert "no transfer called for" in rebalanced.stdout or "transfer " in rebalanced.stdout
+    scheduled = await asyncio.to_thread(ordo.ordo, "inventory", "schedule",
+                                        env={"ORDO_INVENTORY_SCHEDULES": "true"})
+    assert scheduled.returncode == 0 and "schedules in place: " in scheduled.stdout, scheduled.stdout
+    removed = await asyncio.to_thread(ordo.ordo, "inventory", "schedule")  # the stack's own setting: off
+    assert removed.returncode == 0 and "the inventory schedules are removed" in removed.stdout, removed.stdout
+    moved = await asyncio.to_thread(ordo.ordo, "inventory", "transfer", sku, warehouse, "SH-01", "3")
+    assert moved.returncode == 0 and "transfer " in moved.stdout and "started" in moved.stdout, moved.stderr
+    transfer_id = moved.stdout.split()[1]
+    async with httpx.AsyncClient(timeout=30) as http:
+        listed_transfers = (await http.get(f"{ordo.api}/v1/inventory/transfers")).json()["transfers"]
+    [tr] = [x for x in listed_transfers if x["transfer_id"] == transfer_id]
+    assert (tr["sku"], tr["from_warehouse"], tr["to_warehouse"], tr["quantity"]) == (
+        sku, warehouse, "SH-01", 3)
+
+
 async def test_a_killed_temporal_server_is_restarted_and_orders_taken_meanwhile_complete(ordo: Ordo) -> None:
     """kill -9 of the dev server: `ordo up` starts it again on its state file; the API keeps
     taking orders into the inbox while it is away, and they complete once it is back. Last
