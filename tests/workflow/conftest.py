@@ -4,6 +4,7 @@ with the simulators on loopback and a migrated SQLite database."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from simulators import carriers, marketplaces, payments, wms
 from simulators.faults import Faults
 from store.db import make_engine
 from tests.harness import binary, prepare_database, serve_app
+from tests.replay.recorder import HISTORIES, StartedWorkflows, recording_client, save_histories
 from worker import build_workers, open_resources
 
 
@@ -62,7 +64,12 @@ async def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest_asyncio.fixture
-async def wf(tmp_path: Path, rules_dir: Path, migrated_database: Path) -> AsyncIterator[WorkflowStack]:
+async def wf(request: pytest.FixtureRequest, tmp_path: Path, rules_dir: Path,
+             migrated_database: Path) -> AsyncIterator[WorkflowStack]:
+    """With ORDO_RECORD_HISTORIES set, a test marked `records("scenario")` leaves the
+    histories of the workflows it ran in tests/replay/histories (`python -m tests.replay.record`)."""
+    marker = request.node.get_closest_marker("records")
+    started = StartedWorkflows() if marker and os.environ.get("ORDO_RECORD_HISTORIES") else None
     for suffix in ("", "-wal", "-shm"):  # WAL files too, should SQLite have left any
         if (source := migrated_database.with_name(migrated_database.name + suffix)).exists():
             shutil.copyfile(source, tmp_path / f"ordo.db{suffix}")
@@ -82,13 +89,17 @@ async def wf(tmp_path: Path, rules_dir: Path, migrated_database: Path) -> AsyncI
             test_server_existing_path=binary("temporal-test-server"))
         await stack.enter_async_context(env)
         await register_search_attributes(env.client)
+        client = recording_client(env.client, started) if started else env.client
         res = await stack.enter_async_context(open_resources(settings))
-        for w in build_workers(env.client, list(queues.ALL), res, settings):
+        for w in build_workers(client, list(queues.ALL), res, settings):
             await stack.enter_async_context(w)
         db = make_engine(url)
         try:
-            yield WorkflowStack(client=env.client, env=env, db=db, settings=settings,
+            yield WorkflowStack(client=client, env=env, db=db, settings=settings,
                                 urls={"wms": wms_url, "carriers": car_url, "payments": pay_url,
                                       "channels": chan_url})
+            if started and marker:
+                out = Path(os.environ.get("ORDO_RECORD_HISTORIES_DIR") or HISTORIES)
+                await save_histories(client, started.ids, marker.args[0], out)
         finally:
             await db.dispose()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from config import queues
@@ -61,6 +62,7 @@ async def reconcile(wf: WorkflowStack) -> ReconcileReport:
     )
 
 
+@pytest.mark.records("inventory-reconcile")
 async def test_reconciliation_corrects_drift_alerts_above_the_threshold_and_allows_for_parcels(
     wf: WorkflowStack,
 ) -> None:
@@ -132,6 +134,7 @@ async def test_reconciliation_corrects_drift_alerts_above_the_threshold_and_allo
     assert (await reconcile(wf)).seen == 0  # in step again
 
 
+@pytest.mark.records("inventory-transfer")
 async def test_a_transfer_is_in_transit_until_received_and_never_reservable_on_the_way(
     wf: WorkflowStack,
 ) -> None:
@@ -174,6 +177,7 @@ async def test_a_transfer_is_in_transit_until_received_and_never_reservable_on_t
     assert (await ledger.audit(wf.db))[1] == []
 
 
+@pytest.mark.records("inventory-rebalance")
 async def test_rebalancing_moves_stock_to_a_region_with_waiting_orders_and_the_order_completes(
     wf: WorkflowStack,
 ) -> None:

@@ -96,6 +96,7 @@ async def ledger(wf: WorkflowStack) -> dict[str, Any]:
         return data
 
 
+@pytest.mark.records("order-backordered-cancelled")
 async def test_out_of_stock_waits_three_rounds_then_cancels(wf: WorkflowStack) -> None:
     await set_stock(wf, "RICE-5KG", {"SH-01": 0, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
     handle = await start(wf, make_order("oos-1", [("RICE-5KG", 1)], unit_prices={}))
@@ -118,6 +119,7 @@ async def test_out_of_stock_vip_is_held_for_an_operator_who_cancels(wf: Workflow
     assert result.status == OrderStatus.CANCELLED
 
 
+@pytest.mark.records("order-partial-stock")
 async def test_partial_stock_ships_what_is_available_and_charges_only_that(wf: WorkflowStack) -> None:
     await set_stock(wf, "TSHIRT-M", {"SH-01": 1, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
     order = make_order("partial-1", [("TSHIRT-M", 3), ("COKE-330-24", 1)])
@@ -155,6 +157,7 @@ async def test_payment_declined_cancels_and_releases_stock(wf: WorkflowStack) ->
     assert (await ledger(wf))["auths"] == {}
 
 
+@pytest.mark.records("order-cancel-while-held")
 async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowStack) -> None:
     before = await stock_row(wf.db, "COKE-330-24", "SH-01")
     order = make_order("cancel-1", [("COKE-330-24", 3)])
@@ -176,6 +179,7 @@ async def test_cancel_while_held_voids_payment_and_releases_stock(wf: WorkflowSt
     assert book["trades"] == {}
 
 
+@pytest.mark.records("order-hold-release")
 async def test_hold_then_release_resumes_to_completion(wf: WorkflowStack) -> None:
     handle = await start(wf, make_order("hold-1", [("COKE-330-24", 1)]))
     await update(handle, "hold", OperatorNote(reason="check address"))
@@ -227,6 +231,7 @@ async def _escalated(handle: WorkflowHandle[OrderWorkflow, OrderState]) -> Order
     return state if state.escalated else None
 
 
+@pytest.mark.records("order-parcel-late-timer")
 async def test_a_parcel_silent_past_its_promise_is_late_and_an_operator_contacts_the_customer(
         wf: WorkflowStack) -> None:
     handle = await start(wf, make_order("lost-1", [("COKE-330-24", 1)]))
@@ -264,6 +269,7 @@ async def test_undeliverable_address_is_held_fixed_and_reshipped(wf: WorkflowSta
     assert (await handle.result()).status == OrderStatus.COMPLETED
 
 
+@pytest.mark.records("order-unpaid-then-paid")
 async def test_an_unpaid_order_keeps_its_stock_until_paid_then_ships(wf: WorkflowStack) -> None:
     await set_stock(wf, "TSHIRT-M", {"SH-01": 2, "GZ-01": 0, "BJ-01": 0, "CD-01": 0})
     order = Order.model_validate({**order_payload("unpaid-paid", [("TSHIRT-M", 2)]),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from activities.payments import PaymentActivities
 from config import queues
@@ -64,6 +65,7 @@ async def test_a_capture_the_gateway_refuses_holds_the_order_for_an_operator_and
     assert (await ledger(wf))["trades"] == {}
 
 
+@pytest.mark.records("shipment-every-carrier-refuses")
 async def test_the_wms_order_is_cancelled_when_every_carrier_refuses_the_parcel(wf: WorkflowStack) -> None:
     order = make_order("no-carrier", [("COKE-330-24", 1)], street="UNDELIVERABLE 9号")
     parcel = f"{order.order_id}-p1"

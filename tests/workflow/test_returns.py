@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import WorkflowHandle
 
 from config import queues
@@ -172,6 +173,7 @@ async def test_a_platinum_members_return_label_keeps_the_carrier_rules(wf: Workf
     assert (await handle.result()).status == ReturnStatus.REFUNDED
 
 
+@pytest.mark.records("return-exchange")
 async def test_an_exchange_starts_a_linked_replacement_that_is_not_charged(wf: WorkflowStack) -> None:
     order = make_order("ret-xch", [("COKE-330-24", 1)])
     await delivered(wf, order)
@@ -202,6 +204,7 @@ async def test_an_exchange_starts_a_linked_replacement_that_is_not_charged(wf: W
     assert f"{state.replacement_order_id}-auth" not in payments["auths"] and payments["refunds"] == {}
 
 
+@pytest.mark.records("return-split-order-partial")
 async def test_a_partial_return_of_a_two_parcel_order_is_decided_and_refunded_line_by_line(
     wf: WorkflowStack,
 ) -> None:
@@ -253,6 +256,7 @@ async def test_a_partial_return_of_a_two_parcel_order_is_decided_and_refunded_li
     assert not created and errors[0].field == "lines[0].quantity" and "only 1 of 2" in errors[0].reason
 
 
+@pytest.mark.records("return-reviewed")
 async def test_a_high_value_return_waits_for_an_operator(wf: WorkflowStack) -> None:
     order = make_order("ret-rev", [("PHONE-X1", 1)])
     await delivered(wf, order)

@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from temporalio.client import WorkflowHandle
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import CancelledError
 
 from domain.messages import (
     AddressChange,
@@ -140,6 +142,7 @@ async def test_a_carrier_that_stays_down_is_passed_over_for_the_next_best(wf: Wo
         ("refused", "zto"), ("booked", took.carrier)]
 
 
+@pytest.mark.records("order-tracked-to-delivery")
 async def test_tracking_moves_the_order_to_delivered_and_the_waybill_reaches_shopify(
     wf: WorkflowStack,
 ) -> None:
@@ -166,6 +169,7 @@ async def test_tracking_moves_the_order_to_delivered_and_the_waybill_reaches_sho
     assert fulfillment["notify_customer"] is True
 
 
+@pytest.mark.records("order-lost-reshipped-refunded")
 async def test_a_lost_parcel_is_sent_again_and_lost_twice_its_goods_are_refunded(wf: WorkflowStack) -> None:
     order = make_order("lost-2", [("COKE-330-24", 1)], tier="regular")
     handle = await start(wf, order)
@@ -194,6 +198,7 @@ async def test_a_damaged_cheap_parcel_is_refunded_not_resent(wf: WorkflowStack) 
     assert [r.amount for r in state.refunds] == [Decimal("33.80")]
 
 
+@pytest.mark.records("order-undeliverable-reshipped")
 async def test_an_undeliverable_parcel_waits_for_a_new_address_then_goes_again(wf: WorkflowStack) -> None:
     order = make_order("nobody-1", [("COKE-330-24", 1)])
     handle = await start(wf, order)
@@ -262,3 +267,26 @@ async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf
     assert state.shipments[0].status == ShipmentStatus.LATE and not state.held
     await push(wf, again, waybill2, TrackingState.DELIVERED)
     assert (await handle.result()).status == OrderStatus.COMPLETED
+
+
+@pytest.mark.records("shipment-cancelled-waiting-for-collection")
+async def test_a_parcel_cancelled_from_the_temporal_ui_cancels_its_waybill_and_wms_order(
+    wf: WorkflowStack,
+) -> None:
+    """An operator cancels a parcel's workflow (Temporal Web UI, `temporal workflow cancel`)
+    while it waits for the carrier to collect it: the waybill and the WMS delivery order are
+    cancelled at the carrier and the WMS before the workflow ends as cancelled. Its
+    pre-`cancel-unanswered-booking` history is kept in tests/replay/histories."""
+    handle = await start(wf, make_order("ui-cancel-1", [("COKE-330-24", 1)]))
+    [(sid, waybill)] = await parcels(handle, 1)
+    child = wf.client.get_workflow_handle(f"shipment-{sid}")
+    await child.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await child.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    async with httpx.AsyncClient() as http:
+        bookings = (await http.get(f"{wf.urls['carriers']}/admin/waybills")).json()["waybills"]
+        wms_orders = (await http.get(f"{wf.urls['wms']}/admin/orders")).json()["orders"]
+    [booking] = [b for b in bookings.values() if b["waybill"] == waybill]
+    assert booking["cancelled"] is True
+    assert wms_orders[sid]["status"] == "CANCELED"
