@@ -38,7 +38,8 @@ class _Remember(OutboundInterceptor):
 
 def recording_client(client: Client, started: StartedWorkflows) -> Client:
     config = client.config()
-    return Client(**{**config, "interceptors": [*config["interceptors"], started]})
+    config["interceptors"] = [*config["interceptors"], started]
+    return Client(**config)
 
 
 def file_name(scenario: str, workflow_id: str) -> str:
