@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.bench.command import bench
+from cli.chaos.command import chaos
 from cli.commands import inventory_ops  # noqa: F401  (registers its commands)
 from cli.commands.catalogue import catalog_import
 from cli.commands.database import db_migrate
@@ -26,6 +27,7 @@ app.add_typer(schema_app, name="schema")
 app.command("import")(import_cmd)
 app.command()(up)
 app.command()(bench)
+app.command()(chaos)
 catalog_app.command("import")(catalog_import)
 db_app.command("migrate")(db_migrate)
 

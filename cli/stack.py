@@ -79,6 +79,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_PAYMENTS_URL": settings.payments_url, "ORDO_CHANNELS_URL": settings.channels_url,
             "ORDO_RULES_DIR": str(settings.rules_dir),
             "ORDO_ALIPAY_SECRET": settings.alipay_secret,
+            "ORDO_HTTP_TIMEOUT_SECONDS": str(settings.http_timeout_seconds),
             "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower()}
 
 

@@ -86,6 +86,7 @@ def create_app(
 
     app = FastAPI(title="Ordo carrier simulator (SF, ZTO, JD Logistics, DHL)", lifespan=resume_journeys)
     faults = faults or Faults()
+    faults.install(app)
     push_url = (
         push_url
         if push_url is not None
@@ -238,6 +239,10 @@ def create_app(
                         ):
                             break
                     await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
+                else:  # never acknowledged: the carrier gives up on telling, as real ones do
+                    rec["abandoned"] = rec["done"] = True
+                    save(carrier, rec)
+                    return
                 rec["acked"] = n + 1
                 rec["done"] = action == "PROBLEM" or n + 1 == len(JOURNEY)
                 save(carrier, rec)
@@ -481,6 +486,17 @@ def create_app(
         else:
             answering.set()
         return {"held": not answering.is_set()}
+
+    @app.post("/admin/collect")
+    async def collect(body: dict[str, str]) -> dict[str, Any]:
+        """`{"waybill": W}`: the courier has collected this parcel (as the first journey step
+        does), so SF- and ZTO-style carriers refuse to cancel it from now on."""
+        for key, rec in waybills.items():
+            if rec["waybill"] == body.get("waybill"):
+                rec["route"] = rec["route"] or ["50"]
+                waybills.save(key)
+                return rec
+        raise HTTPException(status_code=404, detail=f"no waybill {body.get('waybill')}")
 
     @app.put("/admin/numbering")
     async def set_numbering(body: dict[str, int]) -> dict[str, int]:

@@ -28,6 +28,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
     settings = get_settings()
     app = FastAPI(title="Ordo marketplace simulator (Shopify, Taobao)")
     faults = faults or Faults()
+    faults.install(app)
     state = state or SimState("marketplaces", state_dir())
     received = state.records("received")  # arrival number (1, 2, ...; never deleted) -> confirmation
     shopify_numbers = state.records("shopify_numbers")  # tracking number -> fulfillment id

@@ -32,6 +32,7 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None,
     secret = settings.alipay_secret
     app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)")
     faults = faults or Faults()
+    faults.install(app)
     state = state or SimState("payments", state_dir())
     auths = state.records("auths")          # out_request_no -> freeze
     trades = state.records("trades")        # out_trade_no -> capture

@@ -55,6 +55,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
 
     app = FastAPI(title="Ordo WMS simulator (Qimen)", lifespan=resume_returns)
     faults = faults or Faults()
+    faults.install(app)
     state = state or SimState("wms", state_dir())
     orders = state.records("orders")
     transfers = state.records("transfers")

@@ -78,6 +78,11 @@ TRAVELLING = frozenset({OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus
                         OrderStatus.OUT_FOR_DELIVERY})
 
 
+# A parcel in one of these has not left with a carrier (or never will).
+NOT_SHIPPED = frozenset({ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE, ShipmentStatus.CANCELLED,
+                         ShipmentStatus.FAILED})
+
+
 class _Cancel(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -102,6 +107,7 @@ class OrderWorkflow:
         self.paid = order.payment.status == "paid"
         self.reserve_rounds = 0  # every reservation attempt has its own key, across retries
         self.progress_seen = 0
+        self.cancel_refused = ""  # why a cancellation could not take (a parcel already collected)
         self.parcel_refunds: list[RefundRequest] = []  # parcels the rules chose to refund, not resend
         self.operator_then = "resend"  # what the operator chose on releasing a failed parcel
         self.unpaid_hold_minutes = 0  # the priority rules' answer (`unpaid_hold_minutes`)
@@ -140,9 +146,7 @@ class OrderWorkflow:
         self.restocked = True
 
     def _shipped(self) -> bool:
-        return any(u.status not in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
-                                    ShipmentStatus.CANCELLED, ShipmentStatus.FAILED)
-                   for u in self.progress.values())
+        return any(u.status not in NOT_SHIPPED for u in self.progress.values())
 
     def _in_flight(self) -> bool:
         return any(u.status in IN_FLIGHT for u in self.progress.values())
@@ -159,7 +163,9 @@ class OrderWorkflow:
     async def cancel(self, note: OperatorNote) -> ActionResult:
         self.cancel_requested = True
         self.cancel_reason = note.reason or f"cancelled by {note.operator}"
-        await workflow.wait_condition(lambda: self.state.status in CLOSED)
+        await workflow.wait_condition(lambda: self.state.status in CLOSED or bool(self.cancel_refused))
+        if self.cancel_refused and self.state.status not in CLOSED:
+            raise ApplicationError(self.cancel_refused, type="cancel_refused", non_retryable=True)
         return ActionResult(accepted=True, status=self.state.status, message=self.cancel_reason)
 
     @cancel.validator
@@ -529,7 +535,18 @@ class OrderWorkflow:
             by_id = {s.shipment_id: s for s in pending}
             generation += 1
             pending = []
+            cancelled = [r for r in failed if r.status == ShipmentStatus.CANCELLED]
+            for r in cancelled:  # the parcel a refused cancellation did stop: its goods are refunded
+                units = {ln.sku: ln.quantity for ln in by_id[r.shipment_id].lines}
+                self.parcel_refunds.append(RefundRequest(
+                    order_id=self.order.order_id, refund_no=f"{self.order.order_id}-{r.shipment_id}",
+                    amount=parcel_value(self.order, units), reason=f"parcel {r.shipment_id} cancelled"))
+            if cancelled:
+                await run(store.RELEASE_STOCK, ReleaseRequest(order_id=self.order.order_id,
+                                                              reason="parcel cancelled"))
             for r in failed:
+                if r.status == ShipmentStatus.CANCELLED:
+                    continue
                 parcel = by_id[r.shipment_id]
                 kind = parcel_failure(r.status.value)
                 value = parcel_value(self.order, {ln.sku: ln.quantity for ln in parcel.lines})
@@ -568,9 +585,32 @@ class OrderWorkflow:
         if len(done) < len(tasks):
             for handle in self.children.values():
                 handle.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise _Cancel(self.cancel_reason)
+            children = list(self.children)
+            await workflow.wait_condition(  # each parcel ends, or turns out to be on its way
+                lambda: all(t.done() or self._travels(c) for c, t in zip(children, tasks, strict=True)))
+            travelling = [c.removeprefix("shipment-") for c in children if self._travels(c)]
+            if not travelling:
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise _Cancel(self.cancel_reason)
+            # A carrier had already collected a parcel and refused to cancel it: it travels on,
+            # so the order is not cancelled; a sibling that was cancelled is refunded (`_ship`).
+            self.cancel_requested = False
+            self.cancel_refused = (f"cannot cancel: the carrier had already collected "
+                                   f"{', '.join(travelling)}; it is on its way")
+            while not all(t.done() for t in tasks):
+                seen = self.progress_seen
+                await workflow.wait_condition(
+                    lambda: all(t.done() for t in tasks) or self.progress_seen != seen)  # noqa: B023
+                await self._follow_parcels()
+            for cid in children:
+                done.setdefault(cid, ShipmentResult(shipment_id=cid.removeprefix("shipment-"),
+                                                    status=ShipmentStatus.CANCELLED,
+                                                    reason=self.cancel_reason))
         return done
+
+    def _travels(self, child_id: str) -> bool:
+        update = self.progress.get(child_id.removeprefix("shipment-"))
+        return update is not None and update.status not in NOT_SHIPPED
 
     async def _follow_parcels(self) -> None:
         """The order shows where its parcels are: the status of the one furthest behind."""

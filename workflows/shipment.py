@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import carriers, channels, store, wms
+    from domain.exceptions import ExceptionKind
     from domain.facts import parcel_facts
     from domain.messages import (
         AddressChange,
@@ -43,8 +44,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import ShipmentStatus
     from domain.tracking import TrackingState
     from workflows.calls import run
-    from workflows.carrier_booking import book_carrier
-    from workflows.versions import CANCEL_UNANSWERED_BOOKING
+    from workflows.carrier_booking import CARRIER_CALL, book_carrier
+    from workflows.failures import business_failure
+    from workflows.versions import CANCEL_UNANSWERED_BOOKING, COLLECTED_PARCEL_GOES_ON
 
 STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
              TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
@@ -73,6 +75,8 @@ class ShipmentWorkflow:
         self.seen = 0
         self.asked: dict[str, Quote] = {}  # carriers whose booking of this parcel may stand
         self.wms_asked = False  # a delivery order was asked for (its answer may not have come)
+        self.requests: dict[str, WaybillRequest] = {}  # the booking each carrier was asked for
+        self.confirmed = False  # the channel has been told the waybill
 
     @workflow.signal(name="tracking")
     def tracking(self, event: TrackingEvent) -> None:
@@ -125,18 +129,7 @@ class ShipmentWorkflow:
                 await self._cancel_wms(ref)
                 await self._set(inp, ShipmentStatus.FAILED, None)
                 return self._result(inp, None, "every eligible carrier refused the parcel")
-            waybill, chosen = booked
-            await run(store.CONSUME_STOCK, ConsumeRequest(order_id=s.order_id, warehouse=s.warehouse,
-                               skus=[ln.sku for ln in s.lines]))
-            self.promised_by = workflow.now() + timedelta(days=chosen.promised_days or chosen.transit_days)
-            await self._set(inp, ShipmentStatus.WAYBILL_CREATED, waybill)
-            self.writeback = await run(
-                channels.CONFIRM_SHIPMENT,
-                ShipmentNotice(
-                    channel=inp.source_platform, external_id=inp.external_id or s.order_id,
-                    shipment_id=s.shipment_id, carrier=waybill.carrier, waybill_no=waybill.waybill_no,
-                    split=inp.split, lines=self._channel_lines(inp)))
-            return await self._follow(inp, waybill)
+            return await self._dispatch(inp, *booked)
         except (asyncio.CancelledError, ActivityError) as err:
             # A cancellation that reaches an activity call arrives as an ActivityError.
             patched = is_cancelled_exception(err) and workflow.patched(CANCEL_UNANSWERED_BOOKING)
@@ -149,16 +142,53 @@ class ShipmentWorkflow:
             else:  # as before the patch: only what had answered
                 bookings = [booked[1]] if booked is not None else []
             for quote in bookings:
-                await run(
-                    carriers.CANCEL_WAYBILL,
-                    CancelWaybillRequest(carrier=quote.carrier, shipment_id=s.shipment_id,
-                                         protocol=quote.protocol))
+                try:
+                    await run(
+                        carriers.CANCEL_WAYBILL,
+                        CancelWaybillRequest(carrier=quote.carrier, shipment_id=s.shipment_id,
+                                             protocol=quote.protocol))
+                except ActivityError as refused:
+                    if business_failure(refused, ExceptionKind.CARRIER_REJECTED) is None or \
+                            not workflow.patched(COLLECTED_PARCEL_GOES_ON):
+                        raise
+                    return await self._carry_on(inp, quote, booked)
             if wms_ref is not None:
                 await self._cancel_wms(wms_ref)
             await self._set(inp, ShipmentStatus.CANCELLED, booked[0] if booked else None)
             if not isinstance(err, asyncio.CancelledError):
                 raise asyncio.CancelledError(str(err)) from err
             raise
+
+    async def _dispatch(self, inp: ShipmentInput, waybill: Waybill, chosen: Quote) -> ShipmentResult:
+        """The carrier has the parcel: its stock leaves, the channel is told, tracking is
+        followed. Each step once, even when a refused cancellation comes back here."""
+        s = inp.shipment
+        if self.promised_by is None:
+            await run(store.CONSUME_STOCK, ConsumeRequest(order_id=s.order_id, warehouse=s.warehouse,
+                                                          skus=[ln.sku for ln in s.lines]))
+            self.promised_by = workflow.now() + timedelta(days=chosen.promised_days or chosen.transit_days)
+            await self._set(inp, ShipmentStatus.WAYBILL_CREATED, waybill)
+        if not self.confirmed:
+            self.writeback = await run(
+                channels.CONFIRM_SHIPMENT,
+                ShipmentNotice(
+                    channel=inp.source_platform, external_id=inp.external_id or s.order_id,
+                    shipment_id=s.shipment_id, carrier=waybill.carrier, waybill_no=waybill.waybill_no,
+                    split=inp.split, lines=self._channel_lines(inp)))
+            self.confirmed = True
+        return await self._follow(inp, waybill)
+
+    async def _carry_on(self, inp: ShipmentInput, quote: Quote,
+                        booked: tuple[Waybill, Quote] | None) -> ShipmentResult:
+        """The carrier refused to cancel: it has already collected the goods (the courier
+        came while the cancellation was on its way). The parcel travels on like any other,
+        and the order learns the cancellation did not take. A booking whose answer never
+        came is asked for again: the same booking answers with the same waybill."""
+        if booked is not None and booked[1].carrier == quote.carrier:
+            waybill = booked[0]
+        else:
+            waybill = await run(carriers.CREATE_WAYBILL, self.requests[quote.carrier], **CARRIER_CALL)
+        return await self._dispatch(inp, waybill, quote)
 
     @staticmethod
     def _channel_lines(inp: ShipmentInput) -> dict[str, int]:
@@ -182,8 +212,10 @@ class ShipmentWorkflow:
 
         def request_for(quote: Quote, origin_province: str) -> WaybillRequest:
             address = self.address_override.address if self.address_override else inp.address
-            return WaybillRequest(shipment=s, carrier=quote.carrier, address=address, protocol=quote.protocol,
-                                  level=quote.level, origin_province=origin_province)
+            self.requests[quote.carrier] = WaybillRequest(
+                shipment=s, carrier=quote.carrier, address=address, protocol=quote.protocol,
+                level=quote.level, origin_province=origin_province)
+            return self.requests[quote.carrier]
 
         booking = await book_carrier(s, inp.address.province, facts, request_for, self.asked)
         self.decisions.append(booking.decision)

@@ -9,3 +9,9 @@ change can still be running (then: `workflow.deprecate_patch`, and later remove 
 # cancellation, not an outage: stop trying other carriers, and undo what may have been
 # booked even though its answer never came (the carrier's booking, the WMS order).
 CANCEL_UNANSWERED_BOOKING = "cancel-unanswered-booking"
+
+# Issue 13 (found by `ordo chaos`): a carrier that refuses to cancel a booking because its
+# courier has already collected the parcel is not an error that ends the parcel's workflow
+# with the goods on the road and the order cancelled: the parcel travels on and is followed,
+# and the order's cancellation is refused.
+COLLECTED_PARCEL_GOES_ON = "collected-parcel-goes-on"

@@ -116,13 +116,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
 
 
 def _restart_dead(sup: Supervisor, console: Console) -> None:
-    for child in sup.dead():
-        if child.restarts_within(RESTART_WINDOW_SECONDS, time.monotonic()) >= MAX_RESTARTS:
-            raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}) for the "
-                               f"{MAX_RESTARTS + 1}th time within {RESTART_WINDOW_SECONDS:.0f}s; its log "
-                               f"({child.log_path}) ends:\n{sup.tail(child)}")
-        console.print(f"[yellow]{child.name} exited ({child.proc.returncode}); restarting it[/]")
-        sup.restart(child)
+    for child in sup.restart_dead(MAX_RESTARTS, RESTART_WINDOW_SECONDS):
+        console.print(f"[yellow]{child.name} exited; restarted it[/]")
 
 
 async def _watch(api: OrdoApi, sup: Supervisor, order_ids: list[str], until_done: bool,

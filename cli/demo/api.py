@@ -70,6 +70,12 @@ class OrdoApi:
         r = await self._call("POST", f"/v1/orders/{order_id}/paid", ok=(200, 409), json={"reason": reason})
         return r.status_code
 
+    async def cancel(self, order_id: str, reason: str) -> int:
+        """200: cancelled; 409: refused with the reason (it has shipped, it is already closed)."""
+        r = await self._call("POST", f"/v1/orders/{order_id}/cancel", ok=(200, 409),
+                             json={"reason": reason, "operator": "customer"})
+        return r.status_code
+
     async def transfer(self, **order: Any) -> dict[str, Any]:
         body: dict[str, Any] = (await self._call("POST", "/v1/inventory/transfers", json=order)).json()
         return body

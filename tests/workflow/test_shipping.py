@@ -290,3 +290,32 @@ async def test_a_parcel_cancelled_from_the_temporal_ui_cancels_its_waybill_and_w
     [booking] = [b for b in bookings.values() if b["waybill"] == waybill]
     assert booking["cancelled"] is True
     assert wms_orders[sid]["status"] == "CANCELED"
+
+
+@pytest.mark.records("shipment-collected-before-its-cancel")
+async def test_a_parcel_the_carrier_has_collected_is_not_cancelled_but_followed_to_delivery(
+    wf: WorkflowStack,
+) -> None:
+    """The courier has collected the parcel when its cancellation reaches the carrier, which
+    refuses it ("already collected"): the parcel is followed to delivery, not abandoned with
+    the goods on the road, and the order completes and is charged once (found by `ordo chaos`)."""
+    order = make_order("collected-1", [("COKE-330-24", 1)])
+    handle = await start(wf, order)
+    [(sid, waybill)] = await parcels(handle, 1)
+    async with httpx.AsyncClient() as http:
+        collected = await http.post(f"{wf.urls['carriers']}/admin/collect", json={"waybill": waybill})
+        assert collected.status_code == 200, collected.text
+        child = wf.client.get_workflow_handle(f"shipment-{sid}")
+        await child.cancel()
+        await push(wf, sid, waybill, TrackingState.COLLECTED, TrackingState.DELIVERED)
+        parcel = await child.result()
+        final = await handle.result()
+        bookings = (await http.get(f"{wf.urls['carriers']}/admin/waybills")).json()["waybills"]
+        wms_orders = (await http.get(f"{wf.urls['wms']}/admin/orders")).json()["orders"]
+        ledger = (await http.get(f"{wf.urls['payments']}/admin/ledger")).json()
+    assert parcel["status"] == ShipmentStatus.DELIVERED
+    assert final.status == OrderStatus.COMPLETED
+    [booking] = [b for b in bookings.values() if b["waybill"] == waybill]
+    assert booking["cancelled"] is False and booking["protocol"] in ("sf", "zto")
+    assert wms_orders[sid]["status"] != "CANCELED"
+    assert list(ledger["trades"]) == [order.order_id]
