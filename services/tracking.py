@@ -47,8 +47,12 @@ async def deliver_events(db: AsyncEngine, temporal: LazyTemporal, carrier: str,
             targets.append((e, e.reference, ""))
             continue
         match = await order_store.shipment_for_waybill(db, carrier, e.waybill_no)
-        if not match.live and not match.finished:
-            log.warning("tracking.unknown_waybill", carrier=carrier, waybill_no=e.waybill_no)
+        newer = bool(e.history_from and match.finished_at and e.history_from > match.finished_at)
+        if not match.live and (not match.finished or newer):
+            # never seen, or a reused number whose history began after its last parcel ended:
+            # the parcel it belongs to is being booked and not recorded yet
+            log.warning("tracking.unknown_waybill", carrier=carrier, waybill_no=e.waybill_no,
+                        reused=bool(match.finished))
             unknown.append(e.waybill_no)
         targets.append((e, match.live, match.finished))
     if unknown:

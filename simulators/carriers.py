@@ -32,7 +32,7 @@ import json
 import os
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -41,6 +41,7 @@ from fastapi.responses import JSONResponse
 
 from config.settings import get_settings
 from domain.geo import normalise_province
+from domain.rating import BEIJING
 from domain.tracking import TrackingState
 from domain.wire import jdl, kuaidi100, sf, zto
 from simulators.faults import Faults
@@ -114,7 +115,8 @@ def create_app(
         await answering.wait()
 
     def now() -> str:
-        return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        """Carriers write times as Beijing time."""
+        return datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
     def available(carrier: str) -> None:
         if carrier in app.state.down:

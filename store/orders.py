@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -90,6 +91,7 @@ class WaybillMatch:
 
     live: str
     finished: str
+    finished_at: datetime | None = None  # when the finished one last changed (its end)
 
 
 async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: str) -> WaybillMatch:
@@ -98,12 +100,15 @@ async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: st
     way, never to an older one that has finished."""
     async with engine.connect() as conn:
         rows = (await conn.execute(
-            select(t.shipments.c.shipment_id, t.shipments.c.status)
+            select(t.shipments.c.shipment_id, t.shipments.c.status, t.shipments.c.updated_at)
             .where(t.shipments.c.waybill_no == waybill_no, t.shipments.c.carrier == carrier)
             .order_by(t.shipments.c.updated_at.desc()))).all()
     live = [r.shipment_id for r in rows if r.status in TRAVELLING]
-    finished = "" if live or not rows else rows[0].shipment_id
-    return WaybillMatch(live=live[0] if live else "", finished=finished)
+    if live or not rows:
+        return WaybillMatch(live=live[0] if live else "", finished="")
+    ended = rows[0].updated_at
+    return WaybillMatch(live="", finished=rows[0].shipment_id,
+                        finished_at=ended if ended.tzinfo else ended.replace(tzinfo=UTC))  # SQLite: naive UTC
 
 
 async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:

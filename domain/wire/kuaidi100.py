@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
+from domain.rating import BEIJING
 from domain.tracking import TrackingState, problem_from_text
 from domain.wire.events import CarrierEvent
 
@@ -37,16 +39,26 @@ def state_of(state: str, context: str = "") -> TrackingState:
     return STATES.get(state, TrackingState.INFO)
 
 
+def event_time(item: dict[str, Any]) -> datetime | None:
+    """`ftime` (or `time`), "YYYY-MM-DD HH:MM:SS" in Beijing time; None if absent or garbled."""
+    text = str(item.get("ftime") or item.get("time") or "")
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    except ValueError:
+        return None
+
+
 def push_events(param: dict[str, Any]) -> list[CarrierEvent]:
     last = param["lastResult"]
-    latest = (last.get("data") or [{}])[0]
-    context = str(latest.get("context", ""))
+    history = last.get("data") or [{}]
+    context = str(history[0].get("context", ""))
     return [
         CarrierEvent(
             waybill_no=str(last["nu"]),
             code=str(last["state"]),
             remark=context,
             state=state_of(str(last["state"]), context),
+            history_from=event_time(history[-1]),  # newest first: the last is the first step
         )
     ]
 

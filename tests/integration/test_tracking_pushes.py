@@ -5,7 +5,7 @@ waybill not recorded yet is not acknowledged, so the carrier sends it again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -60,6 +60,18 @@ async def test_a_reused_waybill_number_finds_the_live_parcel_and_a_finished_one_
                                              settings.kuaidi100_salt)
             again = await http.post("/v1/carriers/jd/events", data=unrecorded)
             assert again.status_code == 503 and "JDVA99999999" in again.json()["error"]
+
+            # the number reused by a parcel still being booked: its history (Beijing time, as
+            # Kuaidi100 writes it) begins after the finished one ended, so it is not parked but
+            # sent again until the new parcel is recorded (found by `ordo chaos`, waybill-reuse)
+            later = (now + timedelta(minutes=2)).astimezone(timezone(timedelta(hours=8)))
+            at = later.strftime("%Y-%m-%d %H:%M:%S")
+            reused = kuaidi100.push_form("jd", REUSED, "1", [{"context": "已揽收", "ftime": at, "time": at}],
+                                         settings.kuaidi100_salt)
+            not_yet = await http.post("/v1/carriers/jd/events", data=reused)
+            assert not_yet.status_code == 503 and REUSED in not_yet.json()["error"]
+            letters = await inbox_store.dead_letters(engine, 10)
+            assert len([d for d in letters if d.channel == "tracking"]) == 1  # still only the first
 
         # the number is reused by a parcel on its way, older than the finished one's last change
         live = await _parcel(engine, new.order_id, ShipmentStatus.IN_TRANSIT, now - timedelta(days=1))
