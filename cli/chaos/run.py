@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from cli.chaos.invariants import SETTLED_NAMES, check
+from cli.chaos.invariants import check
 from cli.chaos.load import SKUS, Load
 from cli.chaos.scenarios import Chaos, Scenario
 from cli.commands.up import MAX_RESTARTS, RESTART_WINDOW_SECONDS
@@ -27,7 +27,6 @@ from cli.stack import prepare_database, start_stack
 from config.settings import Settings
 from config.temporal import connect
 from domain.model import Catalogue, StockLevel
-from store import orders as order_store
 from store.catalog import import_catalogue
 from store.db import make_engine
 
@@ -81,17 +80,6 @@ async def running_stack(settings: Settings, console: Console) -> AsyncIterator[C
         sup.stop()
 
 
-async def settle(ctx: Chaos, order_ids: list[str], within: float, progress: Progress, task: Any) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        statuses = await order_store.statuses(ctx.db, order_ids)
-        done = sum(1 for s in statuses.values() if s in SETTLED_NAMES)
-        progress.update(task, completed=done, total=len(order_ids))
-        if done == len(order_ids):
-            return
-        await asyncio.sleep(0.5)
-
-
 async def run_scenario(ctx: Chaos, sc: Scenario, orders: int, settle_within: float,
                        progress: Progress) -> dict[str, Any]:
     row: dict[str, Any] = {"scenario": sc.name, "submitted": orders, "acknowledged": 0, "settled": 0,
@@ -112,7 +100,8 @@ async def run_scenario(ctx: Chaos, sc: Scenario, orders: int, settle_within: flo
         await sending
         notes.append(await during)
         progress.update(task, description=f"{sc.name}: settling", completed=0)
-        await settle(ctx, load.acknowledged, settle_within, progress, task)
+        await ctx.settle(load.acknowledged, settle_within,
+                         lambda done: progress.update(task, completed=done, total=orders))
     finally:
         notes.append(await sc.after(ctx, load, orders))
     findings = await check(ctx.settings, ctx.db, ctx.client, load.sent, f"chaos-{tag}-")

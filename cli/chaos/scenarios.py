@@ -17,11 +17,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from cli.chaos.invariants import SETTLED_NAMES
 from cli.chaos.load import Load
 from cli.demo.api import OrdoApi
 from cli.processes import Child, Supervisor
 from config import queues
 from config.settings import Settings
+from store import orders as order_store
 
 # Simulator faults while the load runs: about 30% of calls fail, half with a 500 (before or
 # after the work), the others answer slowly or only after the caller's timeout.
@@ -57,6 +59,18 @@ class Chaos:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} was not restarted within {within:.0f}s")
             await asyncio.sleep(0.1)
+
+    async def settle(self, order_ids: list[str], within: float,
+                     progress: Callable[[int], None] = lambda done: None) -> None:
+        """Until every order is settled, or `within` seconds have passed."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            statuses = await order_store.statuses(self.db, order_ids)
+            done = sum(1 for s in statuses.values() if s in SETTLED_NAMES)
+            progress(done)
+            if done == len(order_ids):
+                return
+            await asyncio.sleep(0.5)
 
     async def sims(self, method: str, path: str, body: Any, urls: list[str] | None = None) -> None:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -160,6 +174,14 @@ async def restart_postgres(ctx: Chaos, load: Load, n: int) -> str:
 
 
 async def reuse_waybills(ctx: Chaos, load: Load, n: int) -> str:
+    """Numbers are reused once their parcels have finished, as carriers recycle them: a
+    stack that has not issued n yet first carries n orders through (not counted)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        issued = len((await http.get(f"{ctx.settings.carriers_url}/admin/waybills")).json()["waybills"])
+    if issued < n:
+        first = Load(ctx.api, f"{load.tag}-first", n)
+        await first.run()
+        await ctx.settle(first.acknowledged, 300)
     await ctx.sims("PUT", "/admin/numbering", {"next": FIRST_WAYBILL}, [ctx.settings.carriers_url])
     return f"carriers number waybills from {FIRST_WAYBILL} again: earlier parcels' numbers are reused"
 

@@ -100,3 +100,29 @@ async def test_the_wms_keeps_stock_through_delivery_orders_transfers_and_snapsho
         arrived = (await http.post(f"{url}/admin/transfers/TR-S1/arrive", params={"received": 3})).json()
         assert arrived["transfer"] == "TR-S1"  # Ordo is not running here: its answer is an error
         assert await counts() == {"SH-01": 6, "GZ-01": 4}  # one unit lost in transit
+
+
+async def test_faults_set_at_run_time_answer_late_or_after_the_caller_gave_up_with_the_work_done() -> None:
+    """`PUT /admin/faults`: a held answer comes after the caller's timeout although the
+    authorisation was made (a retry must find it, not make a second); a slow one comes late."""
+    async with serve_app(payments.create_app(Faults(0, seed=1), notify_url="")) as url, \
+            httpx.AsyncClient() as http:
+        bad = await http.put(f"{url}/admin/faults", json={"rate": 2})
+        assert bad.status_code == 422
+        held = await http.put(f"{url}/admin/faults", json={"hang_rate": 1, "hang_seconds": 1.0})
+        assert held.json()["hang_rate"] == 1
+        req = PaymentRequest(order_id="o-9", amount=Decimal("59.00"), currency="CNY", payer_id="p")
+        async with httpx.AsyncClient(timeout=0.3) as short:
+            try:
+                await PaymentActivities(short, Settings(payments_url=url)).authorise(req)
+                raise AssertionError("the answer should have come too late")
+            except httpx.TimeoutException:
+                pass
+        ledger = (await http.get(f"{url}/admin/ledger")).json()
+        assert [a["out_order_no"] for a in ledger["auths"].values()] == ["o-9"]  # done all the same
+        await http.put(f"{url}/admin/faults", json={"slow_rate": 1})
+        patient = PaymentActivities(http, Settings(payments_url=url))
+        again = await patient.authorise(req)  # the retry finds the first authorisation
+        faults = (await http.get(f"{url}/admin/faults")).json()
+        assert again.reference == ledger["auths"]["o-9-auth"]["auth_no"] and faults["injected"] == 2
+        assert len((await http.get(f"{url}/admin/ledger")).json()["auths"]) == 1
