@@ -39,7 +39,7 @@ SKU, PRICE = "COKE-330-24", Decimal("59.00")
 STEP_EVENTS = (EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_MARKER_RECORDED)
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -83,16 +83,16 @@ async def _run_ordo(settings: Settings, client: Client, n: int, progress: Progre
     finally:
         await engine.dispose()
     elapsed = time.perf_counter() - started
-    latencies, steps = await _latencies(client, list(ids))
+    latencies, steps = await intake_to_waybill(client, list(ids))
     return {"orders": n, "seconds": round(elapsed, 2), "orders_per_s": round(n / elapsed, 2),
             "steps_per_order": steps, "latency_ms": _summary(latencies), "raw_latencies": latencies}
 
 
 def _summary(latencies: list[float]) -> dict[str, float]:
-    return {f"p{q}": round(_percentile(latencies, q), 1) for q in (50, 95, 99)}
+    return {f"p{q}": round(percentile(latencies, q), 1) for q in (50, 95, 99)}
 
 
-async def _latencies(client: Client, ids: list[str]) -> tuple[list[float], int]:
+async def intake_to_waybill(client: Client, ids: list[str]) -> tuple[list[float], int]:
     """Intake (order workflow start) to waybill (the parcel's create-waybill completed)."""
     latencies: list[float] = []
     steps = 0

@@ -55,7 +55,9 @@ def chaos(
     try:
         if soak:
             from cli.chaos.soak import run_soak
-            asyncio.run(run_soak(soak, rate, database_url, console))
+            soaked = asyncio.run(run_soak(soak, rate, database_url, console))
+            if soaked["settled"] < soaked["orders"]:
+                raise typer.Exit(1)
             return
         names = [s.name for s in SCENARIOS] if scenario == "all" else [n.strip() for n in scenario.split(",")]
         if unknown := [n for n in names if n not in BY_NAME]:

@@ -47,6 +47,7 @@ class Load:
     tag: str
     total: int
     copies: int = 1  # each order sent this many times at once (a duplicate storm)
+    cancel_every: int = CANCEL_EVERY  # 0: nobody cancels
     sent: dict[str, Sent] = field(default_factory=dict)
     answered: int = 0
     _progress: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -58,9 +59,11 @@ class Load:
 
     async def run(self, concurrency: int = 16) -> None:
         sem = asyncio.Semaphore(concurrency)
-        await asyncio.gather(*(self._one(chaos_order(self.tag, i), i, sem) for i in range(self.total)))
+        await asyncio.gather(*(self.one(i, sem) for i in range(self.total)))
 
-    async def _one(self, payload: dict[str, Any], i: int, sem: asyncio.Semaphore) -> None:
+    async def one(self, i: int, sem: asyncio.Semaphore) -> None:
+        """Order number `i`: sent (`copies` times), and maybe cancelled once answered."""
+        payload = chaos_order(self.tag, i)
         record = self.sent.setdefault(payload["external_id"], Sent(payload["external_id"]))
 
         async def send() -> None:
@@ -74,7 +77,7 @@ class Load:
         async with self._progress:
             self.answered += 1
             self._progress.notify_all()
-        if i % CANCEL_EVERY == CANCEL_EVERY - 1 and record.order_ids:
+        if self.cancel_every and i % self.cancel_every == self.cancel_every - 1 and record.order_ids:
             record.cancel_asked = True
             order_id = next(iter(record.order_ids))
             try:  # 409: too late (already shipped) is an answer too

@@ -1,0 +1,103 @@
+"""`ordo chaos --soak MINUTES`: orders arriving at a steady rate for a set time, no faults,
+to show what changes over time: orders settled, intake-to-waybill latency minute by minute,
+and each process's memory at the start and at the end (a leak shows as growth)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from cli.bench.orders import intake_to_waybill, percentile
+from cli.chaos.load import Load
+from cli.chaos.run import chaos_settings, running_stack, stamp
+from cli.chaos.scenarios import Chaos
+from cli.processes import Supervisor
+from config.settings import get_settings
+
+WARM_UP = 20  # orders before the first memory reading: imports, caches and pools are made by then
+
+
+def memory_mb(sup: Supervisor) -> dict[str, float]:
+    """Resident memory of each child (VmRSS from /proc), in MB."""
+    found = {}
+    for child in sup.children:
+        try:
+            status = Path(f"/proc/{child.proc.pid}/status").read_text()
+        except OSError:
+            continue
+        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        found[child.name] = round(kb / 1024, 1)
+    return found
+
+
+async def _steady(ctx: Chaos, load: Load, rate: float, seconds: float, progress: Progress) -> list[float]:
+    """Open loop: order i is sent at start + i/rate whatever the answers (a queue shows as
+    latency, not as a slower sender). Returns each order's send time."""
+    sem = asyncio.Semaphore(64)
+    sent_at: list[float] = []
+    tasks = []
+    task = progress.add_task(f"soak at {rate:g} orders/s", total=load.total)
+    started = time.monotonic()
+    for i in range(load.total):
+        await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+        sent_at.append(time.monotonic() - started)
+        tasks.append(asyncio.create_task(load.one(i, sem)))
+        progress.update(task, completed=i + 1)
+    await asyncio.gather(*tasks)
+    return sent_at
+
+
+async def run_soak(minutes: float, rate: float, database_url: str, console: Console) -> dict[str, Any]:
+    var = get_settings().var_dir / "chaos" / f"soak-{stamp()}"
+    settings = chaos_settings(var, database_url)
+    seconds = minutes * 60
+    async with running_stack(settings, console) as ctx:
+        warm = Load(ctx.api, f"soak-warm-{uuid.uuid4().hex[:4]}", WARM_UP, cancel_every=0)
+        await warm.run()
+        await ctx.settle(warm.acknowledged, 300)
+        memory_start = memory_mb(ctx.sup)
+        load = Load(ctx.api, f"soak-{uuid.uuid4().hex[:4]}", max(1, round(rate * seconds)), cancel_every=0)
+        with Progress(console=console, transient=True) as progress:
+            sent_at = await _steady(ctx, load, rate, seconds, progress)
+            await ctx.settle(load.acknowledged, 600)
+        memory_end = memory_mb(ctx.sup)
+        order_ids = [f"chaos-{load.tag}-{i}" for i in range(load.total)]
+        statuses = await ctx.api.statuses(order_ids)
+        windows: list[dict[str, Any]] = []
+        for minute in range(int((seconds + 59) // 60)):
+            ids = [oid for oid, at in zip(order_ids, sent_at, strict=True)
+                   if minute * 60 <= at < minute * 60 + 60]
+            latencies, _ = await intake_to_waybill(ctx.client, ids)
+            windows.append({"minute": minute + 1, "submitted": len(ids),
+                            "settled": sum(1 for o in ids if statuses["orders"].get(o) in ("completed",)),
+                            **{f"p{q}_ms": round(percentile(latencies, q), 1) for q in (50, 99)}})
+    result = {"at": stamp(), "minutes": minutes, "rate": rate, "orders": load.total,
+              "settled": sum(w["settled"] for w in windows), "windows": windows,
+              "memory_mb": {name: {"start": memory_start.get(name), "end": mb}
+                            for name, mb in memory_end.items()}}
+    (var.parent / "latest-soak.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    console.print(soak_tables(result))
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def soak_tables(result: dict[str, Any]) -> Table:
+    table = Table(title=f"ordo chaos --soak {result['minutes']:g} at {result['rate']:g} orders/s: "
+                        f"{result['settled']} of {result['orders']} completed")
+    for col in ("minute", "submitted", "completed", "intake→waybill p50 ms", "p99 ms"):
+        table.add_column(col, justify="right")
+    for w in result["windows"]:
+        table.add_row(*(str(w[k]) for k in ("minute", "submitted", "settled", "p50_ms", "p99_ms")))
+    table.add_section()
+    table.add_row("process", "", "", "memory at start MB", "at end MB")
+    for name, mb in sorted(result["memory_mb"].items()):
+        table.add_row(name, "", "", str(mb["start"]), str(mb["end"]))
+    return table
