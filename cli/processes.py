@@ -131,11 +131,15 @@ class Supervisor:
         child.restarted_at.append(time.monotonic())
         child.proc = self._spawn(child.name, child.argv, child.env, child.cwd)
 
-    def restart_dead(self, max_restarts: int, window: float) -> list[Child]:
-        """Start again every child that has exited, unless it already restarted `max_restarts`
-        times within `window` seconds: then it is crash-looping and the stack must stop."""
+    def restart_dead(self, max_restarts: int, window: float,
+                     hold: frozenset[str] = frozenset()) -> list[Child]:
+        """Start again every child that has exited (but those named in `hold`), unless it
+        already restarted `max_restarts` times within `window` seconds: then it is
+        crash-looping and the stack must stop."""
         restarted = []
         for child in self.dead():
+            if child.name in hold:
+                continue
             if child.restarts_within(window, time.monotonic()) >= max_restarts:
                 raise StartupError(f"{child.name} stopped (exit {child.proc.returncode}) for the "
                                    f"{max_restarts + 1}th time within {window:.0f}s; its log "

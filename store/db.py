@@ -37,4 +37,6 @@ def make_engine(url: str, readonly: bool = False, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    # pre-ping: a pooled connection the server closed (a restart, a failover) is replaced
+    # before use instead of failing the request or activity that drew it
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)

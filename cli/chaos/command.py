@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from typing import Any
 
 import typer
@@ -17,7 +18,7 @@ from cli.chaos.scenarios import BY_NAME, SCENARIOS
 from cli.processes import StartupError
 from config.settings import get_settings
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)  # a log keeps the whole table
 err = Console(stderr=True)
 NAMES = ", ".join(s.name for s in SCENARIOS)
 
@@ -67,8 +68,7 @@ def chaos(
     except StartupError as exc:
         err.print(f"ordo chaos: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
-    console.print(report_table(result["scenarios"], f"ordo chaos --orders {orders} ({result['database']})"),
-                  width=None if console.is_terminal else 120)
+    console.print(report_table(result["scenarios"], f"ordo chaos --orders {orders} ({result['database']})"))
     for r in result["scenarios"]:
         for line in r.get("details", []):
             err.print(f"{r['scenario']}: {line}", style="red", markup=False)

@@ -15,6 +15,7 @@ SKUS = {"COKE-330-24": Decimal("59.00"), "RICE-5KG": Decimal("89.00"), "TSHIRT-M
 PLACES = [("上海市", "上海市", "浦东新区"), ("广东省", "广州市", "天河区"), ("北京市", "北京市", "朝阳区"),
           ("四川省", "成都市", "武侯区"), ("浙江省", "杭州市", "西湖区")]
 CANCEL_EVERY = 8  # one order in eight is cancelled by its customer right after it is taken
+RATE = 10.0  # orders per second a scenario's load arrives at
 
 
 def chaos_order(tag: str, i: int) -> dict[str, Any]:
@@ -57,9 +58,17 @@ class Load:
         async with self._progress:
             await self._progress.wait_for(lambda: self.answered >= min(count, self.total))
 
-    async def run(self, concurrency: int = 16) -> None:
+    async def run(self, rate: float = RATE, concurrency: int = 16) -> None:
+        """Order i leaves at i/rate seconds: the load lasts long enough for a fault to land
+        in the middle of it."""
         sem = asyncio.Semaphore(concurrency)
-        await asyncio.gather(*(self.one(i, sem) for i in range(self.total)))
+        started = asyncio.get_running_loop().time()
+
+        async def at(i: int) -> None:
+            await asyncio.sleep(max(0.0, started + i / rate - asyncio.get_running_loop().time()))
+            await self.one(i, sem)
+
+        await asyncio.gather(*(at(i) for i in range(self.total)))
 
     async def one(self, i: int, sem: asyncio.Semaphore) -> None:
         """Order number `i`: sent (`copies` times), and maybe cancelled once answered."""

@@ -43,11 +43,12 @@ def chaos_settings(var: Path, database_url: str) -> Settings:
                     http_timeout_seconds=3.0)  # a held answer is given up on in 3 s, not 10
 
 
-async def _keep_alive(sup: Supervisor, events: list[str]) -> None:
-    """What `ordo up` does for a crashed child, so a killed one comes back."""
+async def _keep_alive(ctx: Chaos) -> None:
+    """What `ordo up` does for a crashed child, so a killed one comes back (but one a
+    scenario holds down for a while)."""
     while True:
-        for child in sup.restart_dead(MAX_RESTARTS, RESTART_WINDOW_SECONDS):
-            events.append(f"restarted {child.name}")
+        for child in ctx.sup.restart_dead(MAX_RESTARTS, RESTART_WINDOW_SECONDS, frozenset(ctx.held)):
+            ctx.events.append(f"restarted {child.name}")
         await asyncio.sleep(0.2)
 
 
@@ -68,7 +69,7 @@ async def running_stack(settings: Settings, console: Console) -> AsyncIterator[C
             await start_stack(sup, settings, sim_failure_rate=0.0, tracking_step=0.2)
         async with httpx.AsyncClient(timeout=30) as http:
             ctx = Chaos(settings, sup, OrdoApi(settings, http, tries=API_TRIES), db, await connect(settings))
-            keeper = asyncio.create_task(_keep_alive(sup, ctx.events))
+            keeper = asyncio.create_task(_keep_alive(ctx))
             try:
                 yield ctx
             finally:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
@@ -41,6 +42,7 @@ class Chaos:
     db: AsyncEngine
     client: Client
     events: list[str] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)  # children not restarted yet (a longer outage)
 
     def child(self, name: str) -> Child:
         return next(c for c in self.sup.children if c.name == name)
@@ -65,7 +67,11 @@ class Chaos:
         """Until every order is settled, or `within` seconds have passed."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            statuses = await order_store.statuses(self.db, order_ids)
+            try:
+                statuses = await order_store.statuses(self.db, order_ids)
+            except (DBAPIError, OSError):  # the database restarting (postgres-restart): ask again
+                await asyncio.sleep(0.5)
+                continue
             done = sum(1 for s in statuses.values() if s in SETTLED_NAMES)
             progress(done)
             if done == len(order_ids):
@@ -110,13 +116,21 @@ async def kill_each_worker(ctx: Chaos, load: Load, n: int) -> str:
     return f"kill -9 of each of the {len(queues.ALL)} workers in turn, each restarted"
 
 
+TEMPORAL_AWAY_SECONDS = 5.0
+
+
 async def kill_temporal(ctx: Chaos, load: Load, n: int) -> str:
+    """Down for a few seconds while orders keep arriving: the API must keep taking them."""
     await answered(load, 0.3, n)
+    at = load.answered
+    ctx.held.add("temporal")
     pid = ctx.kill("temporal")
-    started = time.monotonic()
+    await asyncio.sleep(TEMPORAL_AWAY_SECONDS)
+    during = load.answered - at
+    ctx.held.discard("temporal")
     await ctx.restarted("temporal", pid)
-    back = time.monotonic() - started
-    return f"kill -9 of the dev server after {load.answered} answers; back in {back:.1f}s"
+    return (f"kill -9 of the dev server after {at} answers, restarted {TEMPORAL_AWAY_SECONDS:.0f}s later; "
+            f"{during} orders acknowledged while it was away")
 
 
 async def kill_api(ctx: Chaos, load: Load, n: int) -> str:

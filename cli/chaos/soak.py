@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from rich.table import Table
 from cli.bench.orders import intake_to_waybill, percentile
 from cli.chaos.load import Load
 from cli.chaos.run import chaos_settings, running_stack, stamp
-from cli.chaos.scenarios import Chaos
 from cli.processes import Supervisor
 from config.settings import get_settings
 
@@ -38,21 +36,15 @@ def memory_mb(sup: Supervisor) -> dict[str, float]:
     return found
 
 
-async def _steady(ctx: Chaos, load: Load, rate: float, seconds: float, progress: Progress) -> list[float]:
-    """Open loop: order i is sent at start + i/rate whatever the answers (a queue shows as
-    latency, not as a slower sender). Returns each order's send time."""
-    sem = asyncio.Semaphore(64)
-    sent_at: list[float] = []
-    tasks = []
+async def _steady(load: Load, rate: float, progress: Progress) -> None:
+    """Open loop: order i is sent at i/rate seconds whatever the answers (a queue shows as
+    latency, not as a slower sender)."""
     task = progress.add_task(f"soak at {rate:g} orders/s", total=load.total)
-    started = time.monotonic()
-    for i in range(load.total):
-        await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-        sent_at.append(time.monotonic() - started)
-        tasks.append(asyncio.create_task(load.one(i, sem)))
-        progress.update(task, completed=i + 1)
-    await asyncio.gather(*tasks)
-    return sent_at
+    sending = asyncio.create_task(load.run(rate=rate, concurrency=64))
+    while not sending.done():
+        progress.update(task, completed=load.answered)
+        await asyncio.sleep(0.5)
+    await sending
 
 
 async def run_soak(minutes: float, rate: float, database_url: str, console: Console) -> dict[str, Any]:
@@ -66,15 +58,14 @@ async def run_soak(minutes: float, rate: float, database_url: str, console: Cons
         memory_start = memory_mb(ctx.sup)
         load = Load(ctx.api, f"soak-{uuid.uuid4().hex[:4]}", max(1, round(rate * seconds)), cancel_every=0)
         with Progress(console=console, transient=True) as progress:
-            sent_at = await _steady(ctx, load, rate, seconds, progress)
+            await _steady(load, rate, progress)
             await ctx.settle(load.acknowledged, 600)
         memory_end = memory_mb(ctx.sup)
         order_ids = [f"chaos-{load.tag}-{i}" for i in range(load.total)]
         statuses = await ctx.api.statuses(order_ids)
         windows: list[dict[str, Any]] = []
         for minute in range(int((seconds + 59) // 60)):
-            ids = [oid for oid, at in zip(order_ids, sent_at, strict=True)
-                   if minute * 60 <= at < minute * 60 + 60]
+            ids = [oid for i, oid in enumerate(order_ids) if minute * 60 <= i / rate < minute * 60 + 60]
             latencies, _ = await intake_to_waybill(ctx.client, ids)
             windows.append({"minute": minute + 1, "submitted": len(ids),
                             "settled": sum(1 for o in ids if statuses["orders"].get(o) in ("completed",)),
