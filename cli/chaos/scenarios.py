@@ -177,14 +177,14 @@ def pg_only(settings: Settings) -> str:
 
 async def restart_postgres(ctx: Chaos, load: Load, n: int) -> str:
     await answered(load, 0.3, n)
-    started = time.monotonic()
+    at, started = load.answered, time.monotonic()
     proc = await asyncio.create_subprocess_exec(*postgres_restart_command(), stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate()
     if proc.returncode:
         raise RuntimeError(f"restarting PostgreSQL failed ({proc.returncode}): {out.decode()[-300:]}")
     ctx.events.append("PostgreSQL restarted")
-    return f"PostgreSQL restarted after {load.answered} answers, in {time.monotonic() - started:.1f}s"
+    return f"PostgreSQL restarted after {at} of {n} answers, in {time.monotonic() - started:.1f}s"
 
 
 async def reuse_waybills(ctx: Chaos, load: Load, n: int) -> str:

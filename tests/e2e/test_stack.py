@@ -763,6 +763,64 @@ async def test_inventory_commands_reconcile_alert_rebalance_and_schedule(ordo: O
         sku, warehouse, "SH-01", 3)
 
 
+async def test_a_cancellation_one_parcel_outran_ships_that_parcel_and_refunds_the_other(ordo: Ordo) -> None:
+    """Two parcels are being booked when the customer cancels; the courier has already
+    collected one of them. The collected parcel travels on and is delivered, the other is
+    cancelled at its carrier and the WMS, and the order is charged once and refunded exactly
+    the cancelled parcel's goods (`collected-parcel-goes-on`, found by `ordo chaos`)."""
+    env = ordo.env
+    payload = order_payload(f"outran-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 1)])
+    async with httpx.AsyncClient(timeout=60) as http:
+        # JD and DHL intercept a collected parcel; SF-, EMS- and ZTO-style carriers refuse
+        await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/down", json=["jd", "dhl"])
+        await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": True})
+        try:
+            order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
+
+            async def both_booked() -> list[dict[str, Any]] | None:
+                found = [w for w in (await ordo.carriers_admin())["waybills"].values()
+                         if str(w["orderId"]).startswith(f"{order_id}-p")]
+                return found if len(found) == 2 else None
+
+            collected, other = await wait_until(both_booked, "both parcels booked", within=90)
+            assert {collected["protocol"], other["protocol"]} <= {"sf", "zto"}, (collected, other)
+            picked_up = await http.post(f"{env['ORDO_CARRIERS_URL']}/admin/collect",
+                                        json={"waybill": collected["waybill"]})
+            assert picked_up.status_code == 200, picked_up.text
+            # back up, or undoing their possible bookings would wait for them (retried until they answer)
+            await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/down", json=[])
+            cancel = asyncio.create_task(http.post(f"{ordo.api}/v1/orders/{order_id}/cancel",
+                                                   json={"reason": "changed my mind", "operator": "e2e"}))
+
+            async def other_cancelled() -> bool:
+                waybills = (await ordo.carriers_admin())["waybills"]
+                return any(w["orderId"] == other["orderId"] and w["cancelled"] for w in waybills.values())
+
+            await wait_until(other_cancelled, "the uncollected parcel's booking to be cancelled", within=60)
+        finally:
+            await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": False})
+            await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/down", json=[])
+        answer = await cancel
+        body = await wait_until(functools.partial(settled, ordo, order_id), "the order", within=180)
+        ledger = (await http.get(f"{env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
+        wms_orders = (await http.get(f"{env['ORDO_WMS_URL']}/admin/orders")).json()["orders"]
+    assert answer.status_code in (409, 503), answer.text  # refused, or no answer within 20 s
+    if answer.status_code == 409:
+        assert "already collected" in answer.json()["error"]
+    assert body["status"] == "completed", body["workflow"]
+    assert ledger["trades"][order_id]["total_amount"] == payload["total"]  # captured once, in full
+    refunded = [r for r in ledger["refunds"].values() if r["out_trade_no"] == order_id]
+    goods = {"COKE-330-24": "59.00", "DUMPLING-1KG": "39.90"}
+    sibling = wms_orders[other["orderId"]]["lines"][0]["itemCode"]  # what the cancelled parcel carried
+    assert [r["send_back_fee"] for r in refunded] == [goods[sibling]]
+    assert wms_orders[other["orderId"]]["status"] == "CANCELED"
+    assert wms_orders[collected["orderId"]]["status"] != "CANCELED"
+    async with ordo.db.connect() as conn:
+        held = (await conn.execute(select(t.reservations.c.status)
+                                   .where(t.reservations.c.order_id == order_id))).scalars().all()
+    assert "held" not in held and sorted(set(held)) == ["consumed", "released"]
+
+
 async def test_a_killed_temporal_server_is_restarted_and_orders_taken_meanwhile_complete(ordo: Ordo) -> None:
     """kill -9 of the dev server: `ordo up` starts it again on its state file; the API keeps
     taking orders into the inbox while it is away, and they complete once it is back. Last
