@@ -734,8 +734,11 @@ async def test_inventory_commands_reconcile_alert_rebalance_and_schedule(ordo: O
             "type": "count", "warehouse": warehouse, "sku": sku, "quantity": 40, "silent": True})
         assert found.json()["reported"] is False, found.text
         reconciled = await asyncio.to_thread(ordo.ordo, "inventory", "reconcile", "--confirm-seconds", "0")
-        assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+        # exit 1 says some drift could not be corrected: earlier tests of this module import
+        # stock behind the WMS simulator's back (LIMITED-1, RESTOCK-*); ours must be corrected
+        assert reconciled.returncode in (0, 1), reconciled.stdout + reconciled.stderr
         assert "+40" in reconciled.stdout and sku in reconciled.stdout, reconciled.stdout
+        assert f"not corrected: {sku}" not in reconciled.stderr, reconciled.stderr
         after = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": sku})).json()
         alerts = (await http.get(f"{ordo.api}/v1/inventory/alerts", params={"limit": 5})).json()["alerts"]
     assert next(w["on_hand"] for w in after["warehouses"] if w["warehouse"] == warehouse) == on_hand + 40
