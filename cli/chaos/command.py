@@ -48,7 +48,7 @@ def chaos(
     orders: int = typer.Option(40, min=1, help="orders each scenario sends"),
     settle_timeout: float = typer.Option(300, help="seconds for a scenario's orders to settle"),
     soak: float = typer.Option(0, help="instead: a steady load for this many minutes"),
-    rate: float = typer.Option(1.5, help="with --soak: orders per second"),
+    rate: float = typer.Option(0.75, help="with --soak: orders per second"),
     database_url: str = typer.Option(os.environ.get("ORDO_DATABASE_URL", ""), help="default: SQLite "
                                      "under var/chaos; a PostgreSQL URL also runs postgres-restart"),
 ) -> None:

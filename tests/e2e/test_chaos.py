@@ -41,3 +41,16 @@ def test_an_unknown_scenario_is_named_with_the_choices(tmp_path: Path) -> None:
     done = chaos(tmp_path, "--scenario", "worker-kill,meteor")
     assert done.returncode == 2
     assert "unknown meteor" in done.stderr and "duplicate-storm" in done.stderr
+
+
+def test_a_short_soak_reports_each_minute_and_each_process_memory(tmp_path: Path) -> None:
+    done = chaos(tmp_path, "--soak", "0.2", "--rate", "1")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["orders"], result["settled"]) == (12, 12)
+    [minute] = result["windows"]
+    assert minute["submitted"] == 12 and 0 < minute["p50_ms"] <= minute["p99_ms"]
+    names = set(result["memory_mb"])
+    assert {"temporal", "api", "dispatcher", "worker-orders", "sim-carriers"} <= names
+    assert all(m["start"] > 0 and m["end"] > 0 for m in result["memory_mb"].values())
+    assert "memory at start MB" in done.stdout
