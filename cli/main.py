@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Any
+
 import typer
 
 from cli.bench.command import bench
@@ -14,8 +18,29 @@ from cli.commands.inventory import inventory_app
 from cli.commands.rules import rules_app
 from cli.commands.up import up
 
-app = typer.Typer(help="Ordo: automatic multi-channel order management.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+
+class _Ordo(typer.Typer):
+    """Once a command that spoke to Temporal has finished and its output is flushed, the
+    process ends without CPython's finalization: the Temporal SDK's Rust threads can crash it
+    there (temporalio/sdk-python#300), and a command that succeeded would exit -11 or -6."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            super().__call__(*args, **kwargs)
+            code = 0
+        except SystemExit as exc:
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if "temporalio.bridge.temporal_sdk_bridge" in sys.modules:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
+
+
+app = _Ordo(help="Ordo: automatic multi-channel order management.", no_args_is_help=True,
+            pretty_exceptions_enable=False)
 catalog_app = typer.Typer(help="Products, warehouses, stock and carriers.", no_args_is_help=True)
 db_app = typer.Typer(help="The OMS database.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")

@@ -20,7 +20,7 @@ from cli.chaos.run import chaos_settings, running_stack, stamp
 from cli.processes import Supervisor
 from config.settings import get_settings
 
-WARM_UP = 20  # orders before the first memory reading: imports, caches and pools are made by then
+WARM_UP = 20  # orders (at most the soak's own) before the first memory reading: imports, caches, pools
 
 
 def memory_mb(sup: Supervisor) -> dict[str, float]:
@@ -52,11 +52,12 @@ async def run_soak(minutes: float, rate: float, database_url: str, console: Cons
     settings = chaos_settings(var, database_url)
     seconds = minutes * 60
     async with running_stack(settings, console) as ctx:
-        warm = Load(ctx.api, f"soak-warm-{uuid.uuid4().hex[:4]}", WARM_UP, cancel_every=0)
+        total = max(1, round(rate * seconds))
+        warm = Load(ctx.api, f"soak-warm-{uuid.uuid4().hex[:4]}", min(WARM_UP, total), cancel_every=0)
         await warm.run()
         await ctx.settle(warm.acknowledged, 300)
         memory_start = memory_mb(ctx.sup)
-        load = Load(ctx.api, f"soak-{uuid.uuid4().hex[:4]}", max(1, round(rate * seconds)), cancel_every=0)
+        load = Load(ctx.api, f"soak-{uuid.uuid4().hex[:4]}", total, cancel_every=0)
         with Progress(console=console, transient=True) as progress:
             await _steady(load, rate, progress)
             await ctx.settle(load.acknowledged, 600)

@@ -23,7 +23,7 @@ def chaos(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_short_chaos_run_finds_every_order_settled_once(tmp_path: Path) -> None:
-    done = chaos(tmp_path, "--scenario", SHORT, "--orders", "8")
+    done = chaos(tmp_path, "--scenario", SHORT, "--orders", "8")  # one of the eight is cancelled
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     rows = {r["scenario"]: r for r in result["scenarios"]}
@@ -44,12 +44,12 @@ def test_an_unknown_scenario_is_named_with_the_choices(tmp_path: Path) -> None:
 
 
 def test_a_short_soak_reports_each_minute_and_each_process_memory(tmp_path: Path) -> None:
-    done = chaos(tmp_path, "--soak", "0.2", "--rate", "1")
+    done = chaos(tmp_path, "--soak", "0.1", "--rate", "1")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (result["orders"], result["settled"]) == (12, 12)
+    assert (result["orders"], result["settled"]) == (6, 6)
     [minute] = result["windows"]
-    assert minute["submitted"] == 12 and 0 < minute["p50_ms"] <= minute["p99_ms"]
+    assert minute["submitted"] == 6 and 0 < minute["p50_ms"] <= minute["p99_ms"]
     names = set(result["memory_mb"])
     assert {"temporal", "api", "dispatcher", "worker-orders", "sim-carriers"} <= names
     assert all(m["start"] > 0 and m["end"] > 0 for m in result["memory_mb"].values())
