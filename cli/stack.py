@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from cli.commands.catalogue import import_file
-from cli.processes import StartupError, Supervisor, find_binary
+from cli.processes import StartupError, Supervisor, find_binary, free_ports
 from config import queues
 from config import search_attributes as sa
 from config.settings import PROJECT_ROOT, Settings
@@ -26,6 +27,16 @@ from store.migrate import MigrationError, migrate
 from workflows.schedules import ensure_schedules
 
 DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
+
+
+def isolated_settings(var: Path, **overrides: Any) -> Settings:
+    """Settings for a stack of its own (the benchmark's, `ordo chaos`'s): free ports, its own
+    var directory, so it never clashes with a running `ordo up`."""
+    temporal, ui, api, wms, car, pay, chan = free_ports(7)
+    return Settings(var_dir=var, temporal_address=f"127.0.0.1:{temporal}", temporal_ui_port=ui,
+                    api_port=api, wms_url=f"http://127.0.0.1:{wms}", carriers_url=f"http://127.0.0.1:{car}",
+                    payments_url=f"http://127.0.0.1:{pay}", channels_url=f"http://127.0.0.1:{chan}",
+                    **overrides)
 
 
 def port_of(address: str) -> int:

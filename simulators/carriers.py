@@ -495,7 +495,7 @@ def create_app(
         does), so SF- and ZTO-style carriers refuse to cancel it from now on."""
         for key, rec in waybills.items():
             if rec["waybill"] == body.get("waybill"):
-                rec["route"] = rec["route"] or ["50"]
+                rec["route"] = rec["route"] or [JOURNEY[0][1]]
                 waybills.save(key)
                 return rec
         raise HTTPException(status_code=404, detail=f"no waybill {body.get('waybill')}")

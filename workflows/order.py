@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -531,11 +532,12 @@ class OrderWorkflow:
                 self.state.decisions.extend(r.decisions)
                 self.state.bookings.extend(r.bookings)
             self.state.shipments = sorted(results.values(), key=lambda r: r.shipment_id)
-            failed = [r for r in done.values() if r.status != ShipmentStatus.DELIVERED]
+            failed = [r for r in done.values() if r.status not in (ShipmentStatus.DELIVERED,
+                                                                    ShipmentStatus.CANCELLED)]
+            cancelled = [r for r in done.values() if r.status == ShipmentStatus.CANCELLED]
             by_id = {s.shipment_id: s for s in pending}
             generation += 1
             pending = []
-            cancelled = [r for r in failed if r.status == ShipmentStatus.CANCELLED]
             for r in cancelled:  # the parcel a refused cancellation did stop: its goods are refunded
                 units = {ln.sku: ln.quantity for ln in by_id[r.shipment_id].lines}
                 self.parcel_refunds.append(RefundRequest(
@@ -545,8 +547,6 @@ class OrderWorkflow:
                 await run(store.RELEASE_STOCK, ReleaseRequest(order_id=self.order.order_id,
                                                               reason="parcel cancelled"))
             for r in failed:
-                if r.status == ShipmentStatus.CANCELLED:
-                    continue
                 parcel = by_id[r.shipment_id]
                 kind = parcel_failure(r.status.value)
                 value = parcel_value(self.order, {ln.sku: ln.quantity for ln in parcel.lines})
@@ -578,10 +578,7 @@ class OrderWorkflow:
         def finished() -> bool:
             return len(done) == len(tasks) or (self.cancel_requested and not self._shipped())
 
-        while not finished():
-            seen = self.progress_seen
-            await workflow.wait_condition(lambda: finished() or self.progress_seen != seen)  # noqa: B023
-            await self._follow_parcels()
+        await self._follow_parcels_until(finished)
         if len(done) < len(tasks):
             for handle in self.children.values():
                 handle.cancel()
@@ -597,16 +594,18 @@ class OrderWorkflow:
             self.cancel_requested = False
             self.cancel_refused = (f"cannot cancel: the carrier had already collected "
                                    f"{', '.join(travelling)}; it is on its way")
-            while not all(t.done() for t in tasks):
-                seen = self.progress_seen
-                await workflow.wait_condition(
-                    lambda: all(t.done() for t in tasks) or self.progress_seen != seen)  # noqa: B023
-                await self._follow_parcels()
+            await self._follow_parcels_until(lambda: all(t.done() for t in tasks))
             for cid in children:
                 done.setdefault(cid, ShipmentResult(shipment_id=cid.removeprefix("shipment-"),
                                                     status=ShipmentStatus.CANCELLED,
                                                     reason=self.cancel_reason))
         return done
+
+    async def _follow_parcels_until(self, done: Callable[[], bool]) -> None:
+        while not done():
+            seen = self.progress_seen
+            await workflow.wait_condition(lambda: done() or self.progress_seen != seen)  # noqa: B023
+            await self._follow_parcels()
 
     def _travels(self, child_id: str) -> bool:
         update = self.progress.get(child_id.removeprefix("shipment-"))

@@ -26,8 +26,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from cli.bench.baseline import BaselineWorkflow, noop
-from cli.processes import Supervisor, free_ports
-from cli.stack import prepare_database, start_stack
+from cli.processes import Supervisor
+from cli.stack import isolated_settings, prepare_database, start_stack
 from config.settings import Settings
 from config.temporal import connect
 from domain.model import Catalogue, StockLevel
@@ -135,12 +135,8 @@ async def _run_baseline(client: Client, n: int, steps: int, progress: Progress) 
 
 
 async def run_bench(orders: int, out_dir: Path, console: Console) -> dict[str, Any]:
-    temporal, ui, api, wms, car, pay, chan = free_ports(7)
     var = out_dir / f"run-{datetime.now(UTC):%Y%m%d%H%M%S}"
-    settings = Settings(var_dir=var, temporal_address=f"127.0.0.1:{temporal}", temporal_ui_port=ui,
-                        api_port=api, wms_url=f"http://127.0.0.1:{wms}",
-                        carriers_url=f"http://127.0.0.1:{car}", payments_url=f"http://127.0.0.1:{pay}",
-                        channels_url=f"http://127.0.0.1:{chan}")
+    settings = isolated_settings(var)
     var.mkdir(parents=True, exist_ok=True)
     await prepare_database(settings, console)
     engine = make_engine(settings.effective_database_url)

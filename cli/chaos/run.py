@@ -22,8 +22,8 @@ from cli.chaos.load import SKUS, Load
 from cli.chaos.scenarios import Chaos, Scenario
 from cli.commands.up import MAX_RESTARTS, RESTART_WINDOW_SECONDS
 from cli.demo.api import OrdoApi
-from cli.processes import Supervisor, free_ports
-from cli.stack import prepare_database, start_stack
+from cli.processes import Supervisor
+from cli.stack import isolated_settings, prepare_database, start_stack
 from config.settings import Settings
 from config.temporal import connect
 from domain.model import Catalogue, StockLevel
@@ -35,12 +35,8 @@ API_TRIES = 480  # an order is re-sent for up to four minutes (a Temporal or dat
 
 
 def chaos_settings(var: Path, database_url: str) -> Settings:
-    temporal, ui, api, wms, car, pay, chan = free_ports(7)
-    return Settings(var_dir=var, database_url=database_url, temporal_address=f"127.0.0.1:{temporal}",
-                    temporal_ui_port=ui, api_port=api, wms_url=f"http://127.0.0.1:{wms}",
-                    carriers_url=f"http://127.0.0.1:{car}", payments_url=f"http://127.0.0.1:{pay}",
-                    channels_url=f"http://127.0.0.1:{chan}", inventory_schedules=False,
-                    http_timeout_seconds=3.0)  # a held answer is given up on in 3 s, not 10
+    return isolated_settings(var, database_url=database_url, inventory_schedules=False,
+                             http_timeout_seconds=3.0)  # a held answer is given up on in 3 s, not 10
 
 
 async def _keep_alive(ctx: Chaos) -> None:

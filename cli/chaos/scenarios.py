@@ -29,7 +29,6 @@ from store import orders as order_store
 # Simulator faults while the load runs: about 30% of calls fail, half with a 500 (before or
 # after the work), the others answer slowly or only after the caller's timeout.
 SIM_FAULTS = {"rate": 0.15, "slow_rate": 0.08, "hang_rate": 0.07}
-FIRST_WAYBILL = 7444400000001  # simulators.carriers.FIRST_NUMBER
 
 
 @dataclass
@@ -78,11 +77,16 @@ class Chaos:
                 return
             await asyncio.sleep(0.5)
 
-    async def sims(self, method: str, path: str, body: Any, urls: list[str] | None = None) -> None:
+    async def sims(self, method: str, path: str, body: Any, urls: list[str] | None = None) -> list[Any]:
+        """The same admin call to each simulator (default: all four); their answers."""
+        answers = []
         async with httpx.AsyncClient(timeout=10) as http:
             for url in urls or [self.settings.wms_url, self.settings.carriers_url,
                                 self.settings.payments_url, self.settings.channels_url]:
-                (await http.request(method, f"{url}{path}", json=body)).raise_for_status()
+                resp = await http.request(method, f"{url}{path}", json=body)
+                resp.raise_for_status()
+                answers.append(resp.json())
+        return answers
 
 
 async def answered(load: Load, share: float, total: int) -> None:
@@ -148,11 +152,7 @@ async def faults_on(ctx: Chaos, load: Load, n: int) -> str:
 
 
 async def faults_off(ctx: Chaos, load: Load, n: int) -> str:
-    injected = 0
-    async with httpx.AsyncClient(timeout=10) as http:
-        for url in (ctx.settings.wms_url, ctx.settings.carriers_url, ctx.settings.payments_url,
-                    ctx.settings.channels_url):
-            injected += (await http.put(f"{url}/admin/faults", json={})).json()["injected"]
+    injected = sum(a["injected"] for a in await ctx.sims("PUT", "/admin/faults", {}))
     return f"{injected} faults injected by the four simulators (500s, slow and timed-out answers)"
 
 
@@ -196,8 +196,8 @@ async def reuse_waybills(ctx: Chaos, load: Load, n: int) -> str:
         first = Load(ctx.api, f"{load.tag}-first", n)
         await first.run()
         await ctx.settle(first.acknowledged, 300)
-    await ctx.sims("PUT", "/admin/numbering", {"next": FIRST_WAYBILL}, [ctx.settings.carriers_url])
-    return f"carriers number waybills from {FIRST_WAYBILL} again: earlier parcels' numbers are reused"
+    [numbering] = await ctx.sims("PUT", "/admin/numbering", {}, [ctx.settings.carriers_url])
+    return f"carriers number waybills from {numbering['next']} again: earlier parcels' numbers are reused"
 
 
 SCENARIOS = [
