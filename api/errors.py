@@ -10,10 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import FieldError, field_path
-from services.errors import Conflict, Invalid, NotFound, ServiceError, Unauthenticated, Unavailable
+from services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+)
 
 STATUS: dict[type[ServiceError], int] = {
-    NotFound: 404, Conflict: 409, Invalid: 422, Unauthenticated: 401, Unavailable: 503,
+    NotFound: 404, Conflict: 409, Invalid: 422, Unauthenticated: 401, Forbidden: 403, TooManyAttempts: 429,
+    Unavailable: 503,
 }
 
 
@@ -31,7 +41,12 @@ def problem(status: int, message: str, errors: list[FieldError] | None = None,
 
 async def service_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return problem(status_of(exc), exc.message, exc.errors, **exc.extra)
+    response = problem(status_of(exc), exc.message, exc.errors, **exc.extra)
+    if isinstance(exc, Unauthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 async def request_validation_handler(_: Request, exc: Exception) -> JSONResponse:

@@ -7,37 +7,13 @@ personal-data key, and any phone number or email inside free text, is hidden.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-PERSONAL_KEYS = {"phone", "mobile", "email", "street", "address", "detail_address",
-                 "detailaddress", "id_number", "name", "receiver_name", "contact"}
-PHONE_KEYS = {"phone", "mobile"}
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+)")
-
-
-def mask_text(text: str) -> str:
-    """Hide Chinese mobile numbers and emails inside free text."""
-    return _EMAIL.sub(r"\1***\2", _PHONE.sub(r"\1****\2", text))
-
-
-def mask_value(key: str, value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: mask_value(k, v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_value(key, v) for v in value]
-    if isinstance(value, str):
-        if key.lower() in PHONE_KEYS and len(value) >= 7:
-            return value[:3] + "****" + value[-4:]
-        if key.lower() in PERSONAL_KEYS:
-            return value[:1] + "***" if value else value
-        return mask_text(value)
-    return value
+from config.masking import mask_value
 
 
 def _mask_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     taobao_app_key: str = "ordo-taobao"
     taobao_secret: str = "taobao-demo-secret"
 
+    # Sign-in (issue 14). Empty secrets: a random key made once under var/keys/ (0600).
+    auth_secret: str = ""  # signs access tokens (HS256)
+    audit_key: str = ""  # keys the audit trail's hash chain; keep it apart from the database
+    access_token_minutes: float = 15.0
+    refresh_token_hours: float = 12.0
+    login_slow_after: int = 3  # failed sign-ins before each next try must wait (2 s, 4 s, ...)
+    login_max_failures: int = 5  # then the account is locked for login_lock_minutes
+    login_lock_minutes: float = 15.0
+    token: str = ""  # the API key `ordo` commands use; empty: var/admin.token from `ordo up`
+    tls_certfile: str = ""  # both set: the API serves HTTPS (and its cookies are Secure)
+    tls_keyfile: str = ""
+
     http_timeout_seconds: float = 10.0
     log_level: str = "INFO"
 
@@ -81,7 +93,17 @@ class Settings(BaseSettings):
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        scheme = "https" if self.tls_certfile and self.tls_keyfile else "http"
+        return f"{scheme}://{self.api_host}:{self.api_port}"
+
+    @property
+    def admin_token_file(self) -> Path:
+        """The local admin API key `ordo up` writes once (0600) for the demo and `ordo` commands."""
+        return self.var_dir / "admin.token"
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.var_dir / "admin.password"
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.settings import Settings
+from services.audit import Audit
+from services.auth import Auth
 from services.intake import IntakeService
 from services.orders import Orders
+from services.people import People
 from services.returns import Returns
 from services.temporal import LazyTemporal
 from services.wms_reports import WmsReports
@@ -29,6 +32,9 @@ class Services:
     orders: Orders
     returns: Returns
     wms: WmsReports
+    audit: Audit
+    auth: Auth
+    people: People
 
 
 @contextlib.asynccontextmanager
@@ -38,10 +44,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     temporal = LazyTemporal(settings)
     writer = inbox_store.InboxWriter(db)
     writer.start()
+    audit = Audit(db, read_db, settings)
     try:
         yield Services(settings=settings, db=db, read_db=read_db, temporal=temporal,
-                       intake=IntakeService(db, writer), orders=Orders(db, read_db, temporal),
-                       returns=Returns(db, read_db, temporal), wms=WmsReports(db, temporal, settings))
+                       intake=IntakeService(db, writer), orders=Orders(db, read_db, temporal, audit),
+                       returns=Returns(db, read_db, temporal, audit), wms=WmsReports(db, temporal, settings),
+                       audit=audit, auth=Auth(db, read_db, settings, audit),
+                       people=People(db, read_db, audit))
     finally:
         await writer.stop()
         await db.dispose()

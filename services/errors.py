@@ -33,5 +33,13 @@ class Unauthenticated(ServiceError):
     """A signature, secret or credential did not match; nothing was processed."""
 
 
+class Forbidden(ServiceError):
+    """The caller is known but its role or scope does not allow this."""
+
+
+class TooManyAttempts(ServiceError):
+    """Sign-in slowed down or the account locked after failed attempts; `extra['retry_after']`."""
+
+
 class Unavailable(ServiceError):
     """A part Ordo needs (Temporal, an orders worker) did not answer in time: retry."""

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels import pos_csv, registry, shopify
 from channels.base import Intake, PayloadError
+from domain.access import Permission, Principal
 from domain.errors import FieldError
 from domain.model import Product, workflow_id_for
 from domain.records import DeadLetterRecord
-from services.errors import NotFound, Unauthenticated
+from services.access import require
+from services.errors import Forbidden, NotFound, Unauthenticated
 from store import catalog
 from store import inbox as inbox_store
 
@@ -111,11 +113,15 @@ class IntakeService:
             log.exception("intake.adapter_failed", channel=channel)
             raise PayloadError([unexpected(channel, exc)]) from None
 
-    async def accept(self, channel: str, raw: bytes, topic: str = "") -> Outcome:
+    async def accept(self, who: Principal, channel: str, raw: bytes, topic: str = "") -> Outcome:
+        require(who, Permission.ORDERS_SUBMIT)
         try:
             item = await self.read(channel, raw, topic)
         except PayloadError as exc:
             return await self.refuse(channel, raw, exc.errors, topic)
+        if not who.sees_channel(item.channel):
+            raise Forbidden(f"{who.subject} may submit orders of {', '.join(who.channels)} only, "
+                            f"not of '{item.channel}'; nothing was kept")
         acc = await self.store(item, raw)
         if acc.duplicate and item.kind == "order" and item.order is not None and item.order.review:
             # the platform re-sent an order we have, now with a refund in flight: hold it
@@ -136,18 +142,21 @@ class IntakeService:
             body["review"] = item.order.review
         return Outcome(200 if acc.duplicate else 202, body)
 
-    async def dead_letters(self, limit: int, include_resolved: bool = False) -> list[DeadLetterRecord]:
+    async def dead_letters(self, who: Principal, limit: int, include_resolved: bool = False
+                           ) -> list[DeadLetterRecord]:
+        require(who, Permission.INTAKE_READ)
         return await inbox_store.dead_letters(self.db, limit, include_resolved=include_resolved)
 
-    async def retry(self, dead_letter_id: int) -> Outcome:
+    async def retry(self, who: Principal, dead_letter_id: int) -> Outcome:
         """Run a refused payload through its adapter again (after the catalogue or an adapter
         was fixed); the dead letter records the attempt and, if it got in, its inbox row."""
+        require(who, Permission.INTAKE_RETRY)
         row = await inbox_store.dead_letter(self.db, dead_letter_id)
         if row is None:
             raise NotFound(f"no dead letter {dead_letter_id}: `ordo intake dead-letters` lists them")
         raw = row.body.encode()
         if row.channel == "pos":
-            outcome = await self.accept_batch(raw)
+            outcome = await self.accept_batch(who, raw)
             ok = bool(outcome.body.get("accepted")) and not outcome.body.get("errors")
             inbox_id = outcome.body["accepted"][0]["inbox_id"] if ok else None
         else:
@@ -162,9 +171,12 @@ class IntakeService:
         await inbox_store.mark_retried(self.db, dead_letter_id, inbox_id)
         return outcome
 
-    async def accept_batch(self, raw: bytes) -> Outcome:
+    async def accept_batch(self, who: Principal, raw: bytes) -> Outcome:
         """A POS CSV batch: good transactions go in, bad ones are reported row by row and the
         whole file is kept as a dead letter with those errors."""
+        require(who, Permission.ORDERS_SUBMIT)
+        if not who.sees_channel("pos"):
+            raise Forbidden(f"{who.subject} may not submit POS batches; nothing was kept")
         try:
             batch = pos_csv.parse_batch(raw)
         except PayloadError as exc:
@@ -199,7 +211,8 @@ def require_shopify_signature(raw: bytes, header: str | None, secret: str) -> No
                               "(ORDO_SHOPIFY_SECRET); nothing was processed")
 
 
-async def intake_counts(db: AsyncEngine) -> dict[str, Any]:
+async def intake_counts(who: Principal, db: AsyncEngine) -> dict[str, Any]:
     """Inbox rows by state (pending: accepted, not yet started) and unresolved dead letters."""
+    require(who, Permission.INTAKE_READ)
     return {"inbox": await inbox_store.counts(db),
             "dead_letters": await inbox_store.unresolved_dead_letters(db)}

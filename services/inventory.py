@@ -8,9 +8,11 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import queues
+from domain.access import Permission, Principal
 from domain.records import InventoryAlertRecord, StockMovementRecord, WarehouseStock
 from domain.stock_messages import ReconcileReport, ReconcileRequest
-from services.errors import NotFound
+from services.access import require
+from services.errors import Forbidden, NotFound
 from services.temporal import LazyTemporal
 from store import ledger, reconcile
 
@@ -28,8 +30,10 @@ class Availability(BaseModel):
     channel_buffers: dict[str, int]
 
 
-async def availability(db: AsyncEngine, sku: str, buffers: dict[str, int]) -> Availability:
-    levels = await ledger.availability(db, sku, buffers)
+async def availability(who: Principal, db: AsyncEngine, sku: str, buffers: dict[str, int]) -> Availability:
+    """The warehouses in the caller's scope only."""
+    require(who, Permission.INVENTORY_READ)
+    levels = [lv for lv in await ledger.availability(db, sku, buffers) if who.sees_warehouse(lv.warehouse)]
     if not levels:
         raise NotFound(f"no stock of '{sku}' anywhere; check the SKU")
     return Availability(
@@ -40,13 +44,15 @@ async def availability(db: AsyncEngine, sku: str, buffers: dict[str, int]) -> Av
     )
 
 
-async def movements(db: AsyncEngine, sku: str, limit: int) -> list[StockMovementRecord]:
-    return await ledger.movements(db, sku, limit)
+async def movements(who: Principal, db: AsyncEngine, sku: str, limit: int) -> list[StockMovementRecord]:
+    require(who, Permission.INVENTORY_READ)
+    return [m for m in await ledger.movements(db, sku, limit) if who.sees_warehouse(m.warehouse)]
 
 
-async def alerts(db: AsyncEngine, limit: int) -> list[InventoryAlertRecord]:
+async def alerts(who: Principal, db: AsyncEngine, limit: int) -> list[InventoryAlertRecord]:
     """Drift corrected beyond the threshold, drift that could not be corrected, overdue
     transfers; newest first."""
+    require(who, Permission.INVENTORY_READ)
     return await reconcile.alerts(db, max(1, min(limit, 1000)))
 
 
@@ -64,15 +70,21 @@ class Audit(BaseModel):
     movements: int  # ledger rows so far
 
 
-async def audit(db: AsyncEngine) -> Audit:
+async def audit(who: Principal, db: AsyncEngine) -> Audit:
+    require(who, Permission.INVENTORY_READ)
     checked, drifts = await ledger.audit(db)
     return Audit(checked=checked, movements=await ledger.movement_count(db),
                  drift=[DriftEntry(sku=d.sku, warehouse=d.warehouse, what=d.describe()) for d in drifts])
 
 
-async def reconcile_now(temporal: LazyTemporal, req: ReconcileRequest) -> ReconcileReport:
+async def reconcile_now(who: Principal, temporal: LazyTemporal, req: ReconcileRequest) -> ReconcileReport:
     """Compare the WMS's stock with the ledger now and correct drift, as the schedule does;
-    answers once the reconciliation has finished (it waits `confirm_seconds` itself)."""
+    answers once the reconciliation has finished (it waits `confirm_seconds` itself). It
+    covers every warehouse, so a caller limited to some may not start it."""
+    require(who, Permission.INVENTORY_WRITE)
+    if who.warehouses:
+        raise Forbidden("a reconciliation covers every warehouse; yours is limited to "
+                        f"{', '.join(who.warehouses)}", permission=Permission.INVENTORY_WRITE.value)
     client = await temporal.client()
     return await client.execute_workflow(
         "ReconcileWorkflow", req, id=f"inventory-reconcile-now-{uuid.uuid4().hex[:8]}",

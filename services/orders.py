@@ -16,9 +16,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import queues
+from config.masking import mask_value
+from domain.access import Permission, Principal, Purpose
 from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState
 from domain.model import Order, workflow_id_for
 from domain.records import OrderRecord
+from services.access import require, require_order
+from services.audit import Audit
 from services.errors import Conflict, NotFound, Unavailable
 from services.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT, LazyTemporal, timed_out, unreachable
 from store import inbox as inbox_store
@@ -76,10 +80,11 @@ class Statuses(BaseModel):
 
 
 class Orders:
-    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal) -> None:
-        self.db, self.read_db, self.temporal = db, read_db, temporal
+    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal, audit: Audit) -> None:
+        self.db, self.read_db, self.temporal, self.audit = db, read_db, temporal, audit
 
-    async def read(self, order_id: str) -> OrderView:
+    async def read(self, who: Principal, order_id: str) -> OrderView:
+        require_order(who, Permission.ORDERS_READ, order_id)
         record = await order_store.get_order(self.read_db, order_id)
         live: OrderState | None = None
         unanswered = False
@@ -111,9 +116,43 @@ class Orders:
                          order=record.payload if record else None, record=record, workflow=live,
                          live=live is not None)
 
-    async def act(self, order_id: str, update: str, arg: OperatorNote | AddressChange) -> ActionResult:
-        """Send the operator's Update; an order accepted moments ago is started first (a
-        second start is a no-op). Refused by the workflow: Conflict with its reason."""
+    async def view(self, who: Principal, order_id: str, reveal: Purpose | None = None) -> dict[str, Any]:
+        """The order as a person reads it: personal data masked, unless `reveal` states why
+        they need it and they hold `pii:read`; every reveal is in the audit trail."""
+        if reveal is not None:
+            require_order(who, Permission.PII_READ, order_id)
+        found = await self.read(who, order_id)
+        body = found.model_dump(mode="json", exclude={"record": {"payload"}}, exclude_none=False)
+        if found.inbox is None:
+            body.pop("inbox")
+        body["record"] = body["record"] or {}
+        if reveal is None:
+            return {k: mask_value(k, v) for k, v in body.items()}
+        await self.audit.write(who, "pii.reveal", order_id, purpose=reveal.value)
+        return body
+
+    async def act(self, who: Principal, order_id: str, update: str,
+                  arg: OperatorNote | AddressChange) -> ActionResult:
+        """The operator's Update, in the audit trail with the status before and after (or the
+        refusal); the operator is whoever signed in, never what the body says."""
+        require_order(who, Permission.ORDERS_ACT, order_id)
+        if isinstance(arg, OperatorNote):
+            arg = arg.model_copy(update={"operator": who.subject})
+        before = await order_store.get_order(self.read_db, order_id)
+        try:
+            result = await self._update(order_id, update, arg)
+        except (Conflict, NotFound) as exc:
+            await self.audit.write(who, f"order.{update}", order_id, outcome="refused", reason=arg.reason,
+                                   refusal=exc.message, before=before.status if before else None)
+            raise
+        changed = {"address": arg.address.model_dump()} if isinstance(arg, AddressChange) else {}
+        await self.audit.write(who, f"order.{update}", order_id, outcome="done", reason=arg.reason,
+                               before=before.status if before else None, after=result.status.value, **changed)
+        return result
+
+    async def _update(self, order_id: str, update: str, arg: OperatorNote | AddressChange) -> ActionResult:
+        """Send the Update; an order accepted moments ago is started first (a second start
+        is a no-op). Refused by the workflow: Conflict with its reason."""
         client = await self.temporal.client()
         handle = client.get_workflow_handle(workflow_id_for(order_id))
         try:
@@ -155,12 +194,15 @@ class Orders:
                 await asyncio.sleep(JUST_STARTED_PAUSE * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def counts(self) -> dict[str, int]:
-        return await order_store.counts_by_status(self.read_db)
+    async def counts(self, who: Principal) -> dict[str, int]:
+        require(who, Permission.ORDERS_READ)
+        return await order_store.counts_by_status(self.read_db, channels=who.channels)
 
-    async def statuses(self, order_ids: list[str]) -> Statuses:
+    async def statuses(self, who: Principal, order_ids: list[str]) -> Statuses:
         """Where each of these orders stands (`accepted`: in the inbox, not started yet), and
-        how many are in each status."""
+        how many are in each status; orders outside the caller's channels are left out."""
+        require(who, Permission.ORDERS_READ)
+        order_ids = [oid for oid in order_ids if who.sees_order(oid)]
         stored = await order_store.statuses(self.read_db, order_ids)
         each = {oid: stored.get(oid, "accepted") for oid in order_ids}
         counts: dict[str, int] = {}

@@ -19,10 +19,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from channels import returns as channel_returns
 from channels.base import PayloadError
 from config import queues
+from domain.access import Permission, Principal
 from domain.errors import FieldError, field_path
 from domain.model import Order
 from domain.records import OrderRecord, ReturnRecord
 from domain.returns import ReturnApproval, ReturnRequest, ReturnState, return_workflow_id
+from services.access import require, require_order
+from services.audit import Audit
 from services.errors import Conflict, Invalid, NotFound
 from services.temporal import LazyTemporal
 from store import inbox as inbox_store
@@ -40,8 +43,8 @@ class Opened:
 
 
 class Returns:
-    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal) -> None:
-        self.db, self.read_db, self.temporal = db, read_db, temporal
+    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal, audit: Audit) -> None:
+        self.db, self.read_db, self.temporal, self.audit = db, read_db, temporal, audit
 
     async def _refuse(self, error: type[Invalid | NotFound | Conflict], topic: str, raw: bytes,
                       message: str, errors: list[FieldError]) -> Exception:
@@ -51,8 +54,9 @@ class Returns:
         log.warning("return.refused", order_id=topic, dead_letter_id=dl, errors=len(errors))
         return error(message, errors, dead_letter_id=dl)
 
-    async def request(self, order_id: str, raw: bytes) -> Opened:
+    async def request(self, who: Principal, order_id: str, raw: bytes) -> Opened:
         """A return asked for over the API: a `ReturnRequest` body."""
+        require_order(who, Permission.ORDERS_SUBMIT, order_id)
         record = await order_store.get_order(self.db, order_id)
         if record is None:
             raise NotFound(f"no order {order_id}; check the id (GET /v1/orders/{{id}})")
@@ -65,9 +69,10 @@ class Returns:
                                      errors) from None
         return await self._open(order_id, record, raw, req)
 
-    async def from_channel(self, channel: str, raw: bytes) -> Opened:
+    async def from_channel(self, who: Principal, channel: str, raw: bytes) -> Opened:
         """Shopify's `returns/request` (its signature checked by the caller) or Taobao/Tmall's
         `taobao.refund.get`; the channel's refund id is the request id."""
+        require(who, Permission.ORDERS_SUBMIT)
         if channel not in CHANNELS:
             raise NotFound(f"no channel '{channel}' for returns: use shopify, taobao or tmall "
                            "(or POST /v1/orders/{id}/returns)")
@@ -77,6 +82,7 @@ class Returns:
         except PayloadError as exc:
             raise await self._refuse(Invalid, channel, raw, f"the {channel} return is not valid",
                                      exc.errors) from None
+        require_order(who, Permission.ORDERS_SUBMIT, asked.order_id)
         record = await order_store.get_order(self.db, asked.order_id)
         if record is None:
             raise await self._refuse(NotFound, asked.order_id, raw, f"no order {asked.order_id}", [
@@ -118,25 +124,36 @@ class Returns:
                                         task_queue=queues.ORDERS,
                                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
 
-    async def get(self, rma: str) -> ReturnRecord:
+    async def get(self, who: Principal, rma: str, permission: Permission = Permission.RETURNS_READ
+                  ) -> ReturnRecord:
+        require(who, permission)
         found = await return_store.get(self.read_db, rma)
-        if found is None:
+        if found is None or not who.sees_order(found.order_id):
             raise NotFound(f"no return {rma}")
         return found
 
-    async def for_order(self, order_id: str) -> list[ReturnRecord]:
+    async def for_order(self, who: Principal, order_id: str) -> list[ReturnRecord]:
+        require_order(who, Permission.RETURNS_READ, order_id)
         return await return_store.for_order(self.read_db, order_id)
 
-    async def review(self, rma: str, approval: ReturnApproval) -> ReturnState:
+    async def review(self, who: Principal, rma: str, approval: ReturnApproval) -> ReturnState:
         """An operator approves or rejects a return the rules held (or a refund the gateway
-        refused); Conflict with the reason when the return is not waiting for one."""
+        refused); Conflict with the reason when the return is not waiting for one. The
+        reviewer is whoever signed in; the decision is in the audit trail."""
+        found = await self.get(who, rma, Permission.RETURNS_REVIEW)
+        approval = approval.model_copy(update={"operator": who.subject})
         client = await self.temporal.client()
+        detail = {"approve": approval.approve, "reason": approval.reason, "before": found.status}
         try:
-            return await client.get_workflow_handle(return_workflow_id(rma)).execute_update(
+            state = await client.get_workflow_handle(return_workflow_id(rma)).execute_update(
                 "review", approval, result_type=ReturnState)
         except WorkflowUpdateFailedError as exc:
-            raise Conflict(str(getattr(exc.cause, "message", exc))) from None
+            refusal = str(getattr(exc.cause, "message", exc))
+            await self.audit.write(who, "return.review", rma, outcome="refused", refusal=refusal, **detail)
+            raise Conflict(refusal) from None
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound(f"no return {rma}") from None
             raise
+        await self.audit.write(who, "return.review", rma, outcome="done", after=state.status.value, **detail)
+        return state

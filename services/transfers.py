@@ -13,9 +13,12 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from config import queues
+from domain.access import Permission, Principal
 from domain.errors import FieldError
 from domain.records import TransferRecord
 from domain.stock_messages import TransferRequest, transfer_workflow_id
+from services.access import require, require_warehouses
+from services.audit import Audit
 from services.errors import Invalid
 from services.temporal import LazyTemporal
 from store import catalog, transfers
@@ -55,7 +58,10 @@ async def check_transfer(db: AsyncEngine, order: TransferOrder) -> None:
         raise Invalid("the transfer was refused; nothing was booked", errors)
 
 
-async def start_transfer(db: AsyncEngine, temporal: LazyTemporal, order: TransferOrder) -> Started:
+async def start_transfer(who: Principal, db: AsyncEngine, temporal: LazyTemporal, audit: Audit,
+                         order: TransferOrder) -> Started:
+    """Both warehouses must be in the caller's scope; the transfer is in the audit trail."""
+    require_warehouses(who, Permission.INVENTORY_WRITE, order.from_warehouse, order.to_warehouse)
     await check_transfer(db, order)
     req = TransferRequest(transfer_id=order.transfer_id or f"TR-{uuid.uuid4().hex[:10]}", sku=order.sku,
                           from_warehouse=order.from_warehouse, to_warehouse=order.to_warehouse,
@@ -65,8 +71,13 @@ async def start_transfer(db: AsyncEngine, temporal: LazyTemporal, order: Transfe
     with contextlib.suppress(WorkflowAlreadyStartedError):  # the same transfer id again: one transfer
         await client.start_workflow("TransferWorkflow", req, id=workflow_id, task_queue=queues.ORDERS,
                                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    await audit.write(who, "transfer.started", req.transfer_id, sku=req.sku, quantity=req.quantity,
+                      from_warehouse=req.from_warehouse, to_warehouse=req.to_warehouse, reason=req.reason)
     return Started(transfer_id=req.transfer_id, workflow_id=workflow_id)
 
 
-async def listing(db: AsyncEngine, limit: int) -> list[TransferRecord]:
-    return await transfers.listing(db, max(1, min(limit, 1000)))
+async def listing(who: Principal, db: AsyncEngine, limit: int) -> list[TransferRecord]:
+    """Transfers touching a warehouse in the caller's scope."""
+    require(who, Permission.INVENTORY_READ)
+    found = await transfers.listing(db, max(1, min(limit, 1000)))
+    return [r for r in found if who.sees_warehouse(r.from_warehouse) or who.sees_warehouse(r.to_warehouse)]

@@ -143,10 +143,14 @@ async def statuses(engine: AsyncEngine, order_ids: list[str]) -> dict[str, str]:
         return {r.order_id: r.status for r in rows}
 
 
-async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = None) -> dict[str, int]:
+async def counts_by_status(engine: AsyncEngine, order_ids: list[str] | None = None,
+                           channels: tuple[str, ...] = ()) -> dict[str, int]:
+    """`channels`: only orders of these (a scoped user's count); empty: every channel."""
     query = select(t.orders.c.status, func.count()).group_by(t.orders.c.status)
     if order_ids is not None:
         query = query.where(t.orders.c.order_id.in_(order_ids))
+    if channels:
+        query = query.where(t.orders.c.channel.in_(channels))
     async with engine.connect() as conn:
         return {r[0]: int(r[1]) for r in await conn.execute(query)}
 

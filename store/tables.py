@@ -282,3 +282,65 @@ inbox = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("dispatched_at", DateTime(timezone=True), nullable=True),
 )
+
+# --- who may get in (issue 14) -------------------------------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),
+    Column("channels", JSON, nullable=False),  # [] = every channel
+    Column("warehouses", JSON, nullable=False),  # [] = every warehouse
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("last_failed_at", DateTime(timezone=True), nullable=True),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+    _now(),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(16), primary_key=True),  # the public part of the key, shown in lists
+    Column("name", String(100), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),  # sha256 of the whole key
+    Column("role", String(16), nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("warehouses", JSON, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    _now(),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("refresh_hash", String(64), nullable=False, unique=True),  # sha256 of the refresh token
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    _now(),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("target", String(300), nullable=False, server_default=""),
+    Column("detail", JSON, nullable=False),  # before/after, reason, purpose: masked
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head", metadata,
+    # one row: the last seq and hash; appending updates it first, so concurrent appends queue
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

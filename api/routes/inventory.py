@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from api.security import Caller
 from domain.stock_messages import ReconcileRequest
 from services import inventory, transfers
 from services.transfers import TransferOrder
@@ -16,47 +17,49 @@ router = APIRouter()
 
 
 @router.get("/v1/inventory")
-async def availability(sku: str, services: ServicesDep) -> dict[str, Any]:
+async def availability(sku: str, services: ServicesDep, who: Caller) -> dict[str, Any]:
     """Real-time availability of a SKU per warehouse: on hand, reserved, safety stock,
     available (= on hand - reserved - safety stock), in transit (visible, not yet
     promised), defective (returned units graded CC, held for refurbishing, never sold),
     per channel (less the channel's allocation buffer), and the totals."""
-    found = await inventory.availability(services.read_db, sku, services.settings.channel_buffers)
+    found = await inventory.availability(who, services.read_db, sku, services.settings.channel_buffers)
     return found.model_dump(mode="json")
 
 
 @router.get("/v1/inventory/audit")
-async def audit(services: ServicesDep) -> dict[str, Any]:
+async def audit(services: ServicesDep, who: Caller) -> dict[str, Any]:
     """Every balance recomputed from the ledger and the held reservations: `drift` lists each
     one that disagrees (empty: none); `movements` counts the ledger's rows."""
-    return (await inventory.audit(services.read_db)).model_dump()
+    return (await inventory.audit(who, services.read_db)).model_dump()
 
 
 @router.post("/v1/inventory/reconcile")
-async def reconcile(services: ServicesDep, body: ReconcileRequest | None = None) -> dict[str, Any]:
+async def reconcile(services: ServicesDep, who: Caller,
+                    body: ReconcileRequest | None = None) -> dict[str, Any]:
     """Compare the WMS's stock with the ledger now and correct confirmed drift, as the
     schedule does; answers when done (at least `confirm_seconds` later)."""
     req = body or ReconcileRequest(confirm_seconds=services.settings.reconcile_confirm_seconds,
                                    alert_units=services.settings.drift_alert_units)
-    return (await inventory.reconcile_now(services.temporal, req)).model_dump(mode="json")
+    return (await inventory.reconcile_now(who, services.temporal, req)).model_dump(mode="json")
 
 
 @router.get("/v1/inventory/alerts")
-async def alerts(services: ServicesDep, limit: int = 100) -> dict[str, Any]:
+async def alerts(services: ServicesDep, who: Caller, limit: int = 100) -> dict[str, Any]:
     """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
-    return {"alerts": [a.model_dump(mode="json") for a in await inventory.alerts(services.read_db, limit)]}
+    found = await inventory.alerts(who, services.read_db, limit)
+    return {"alerts": [a.model_dump(mode="json") for a in found]}
 
 
 @router.post("/v1/inventory/transfers", status_code=202)
-async def start_transfer(body: TransferOrder, services: ServicesDep) -> JSONResponse:
+async def start_transfer(body: TransferOrder, services: ServicesDep, who: Caller) -> JSONResponse:
     """Move stock between warehouses (调拨): starts a TransferWorkflow; the stock is in
     transit (visible, not reservable) until the destination's WMS confirms it. An unknown
     SKU or warehouse, or the same warehouse twice, is 422 naming the field."""
-    started = await transfers.start_transfer(services.db, services.temporal, body)
+    started = await transfers.start_transfer(who, services.db, services.temporal, services.audit, body)
     return JSONResponse(started.model_dump(), status_code=202)
 
 
 @router.get("/v1/inventory/transfers")
-async def transfer_list(services: ServicesDep, limit: int = 100) -> dict[str, Any]:
-    found = await transfers.listing(services.read_db, limit)
+async def transfer_list(services: ServicesDep, who: Caller, limit: int = 100) -> dict[str, Any]:
+    found = await transfers.listing(who, services.read_db, limit)
     return {"transfers": [r.model_dump(mode="json") for r in found]}

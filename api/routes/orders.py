@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
-from api.privacy import for_role
+from api.security import Caller
+from domain.access import Purpose
 from domain.messages import AddressChange, OperatorNote
 from domain.model import Address
 
@@ -18,22 +18,20 @@ router = APIRouter()
 
 
 @router.get("/v1/orders/{order_id}")
-async def get_order(order_id: str, services: ServicesDep,
-                    x_ordo_role: Annotated[str | None, Header()] = None) -> JSONResponse:
+async def get_order(order_id: str, services: ServicesDep, who: Caller,
+                    reveal: Annotated[Purpose | None, Query(
+                        description="show personal data in full, for this purpose (needs `pii:read`; "
+                                    "audited)")] = None) -> dict[str, Any]:
     """The order, its live workflow state (status, shipments, decisions, bookings) and the
-    stored record (with the decision log and what came of each decision)."""
-    view = await services.orders.read(order_id)
-    body = view.model_dump(mode="json", exclude={"record": {"payload"}}, exclude_none=False)
-    if view.inbox is None:
-        body.pop("inbox")
-    body["record"] = body["record"] or {}
-    return JSONResponse(for_role(x_ordo_role, body))
+    stored record (with the decision log and what came of each decision). Personal data
+    is masked unless `reveal` names a purpose and the caller may see it."""
+    return await services.orders.view(who, order_id, reveal)
 
 
 @router.get("/v1/orders")
-async def order_counts(services: ServicesDep) -> dict[str, Any]:
-    """Orders by status, for dashboards."""
-    return {"by_status": await services.orders.counts()}
+async def order_counts(services: ServicesDep, who: Caller) -> dict[str, Any]:
+    """Orders by status, for dashboards (a scoped caller counts its own channels)."""
+    return {"by_status": await services.orders.counts(who)}
 
 
 class OrderIds(BaseModel):
@@ -41,16 +39,16 @@ class OrderIds(BaseModel):
 
 
 @router.post("/v1/orders/statuses")
-async def order_statuses(body: OrderIds, services: ServicesDep) -> dict[str, Any]:
+async def order_statuses(body: OrderIds, services: ServicesDep, who: Caller) -> dict[str, Any]:
     """Where each of these orders stands (`accepted`: in the inbox, not started yet) and how
     many are in each status: a batch followed from a script or a dashboard."""
-    return (await services.orders.statuses(body.order_ids)).model_dump()
+    return (await services.orders.statuses(who, body.order_ids)).model_dump()
 
 
 def _action(name: str, update: str, doc: str) -> None:
-    async def act(order_id: str, services: ServicesDep,
+    async def act(order_id: str, services: ServicesDep, who: Caller,
                   note: Annotated[OperatorNote | None, Body()] = None) -> dict[str, Any]:
-        result = await services.orders.act(order_id, update, note or OperatorNote())
+        result = await services.orders.act(who, order_id, update, note or OperatorNote())
         return result.model_dump(mode="json")
 
     act.__name__ = f"{name}_order"
@@ -66,7 +64,8 @@ _action("paid", "payment_received",
 
 
 @router.post("/v1/orders/{order_id}/address")
-async def change_address(order_id: str, address: Address, services: ServicesDep) -> dict[str, Any]:
+async def change_address(order_id: str, address: Address, services: ServicesDep,
+                         who: Caller) -> dict[str, Any]:
     """Change the shipping address until the order ships."""
-    result = await services.orders.act(order_id, "change_address", AddressChange(address=address))
+    result = await services.orders.act(who, order_id, "change_address", AddressChange(address=address))
     return result.model_dump(mode="json")

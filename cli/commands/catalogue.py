@@ -11,9 +11,12 @@ import yaml
 from pydantic import ValidationError
 from rich.console import Console
 
-from config.settings import get_settings
+from cli.credentials import authorised
+from config.settings import Settings, get_settings
+from domain.access import Permission, Principal
 from domain.errors import describe
 from domain.model import Catalogue
+from services.audit import Audit
 from store.catalog import import_catalogue
 from store.db import make_engine
 from store.migrate import MigrationError, migrate
@@ -53,13 +56,23 @@ async def import_file(path: Path, database_url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+async def _audited(settings: Settings, who: Principal, file: Path, counts: dict[str, int]) -> None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        await Audit(engine, engine, settings).write(who, "catalog.imported", str(file), **counts)
+    finally:
+        await engine.dispose()
+
+
 def catalog_import(file: Path = typer.Argument(..., help="YAML or JSON catalogue file")) -> None:
     """Load products, warehouses, stock and carriers (format: README, 'Catalogue files')."""
     settings = get_settings()
     try:
         migrate(settings.effective_database_url)
+        who = authorised(settings, Permission.CATALOG_WRITE)
         counts = asyncio.run(import_file(file, settings.effective_database_url))
     except (CatalogueFileError, MigrationError) as exc:
         err.print(f"{exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
+    asyncio.run(_audited(settings, who, file, counts))
     console.print("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))

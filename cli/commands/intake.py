@@ -15,7 +15,9 @@ from rich.table import Table
 
 from channels import registry
 from cli.commands.database import migrated_url
+from cli.credentials import caller
 from config.settings import get_settings
+from domain.access import Principal
 from domain.model import Order
 from domain.records import DeadLetterRecord
 from services.errors import NotFound
@@ -30,11 +32,13 @@ err = Console(stderr=True)
 
 
 async def _with_service(work: Any) -> Any:
-    db = make_engine(get_settings().effective_database_url)
+    """`work(service, who)`: the intake service and the principal this command acts as."""
+    settings = get_settings()
+    db = make_engine(settings.effective_database_url)
     writer = inbox_store.InboxWriter(db)
     writer.start()
     try:
-        return await work(IntakeService(db, writer), db)
+        return await work(IntakeService(db, writer), await caller(settings, db))
     finally:
         await writer.stop()
         await db.dispose()
@@ -72,14 +76,14 @@ def import_cmd(
     migrated_url()
     payloads = _payloads(file, channel)
 
-    async def work(service: IntakeService, _: Any) -> list[Outcome]:
+    async def work(service: IntakeService, who: Principal) -> list[Outcome]:
         outcomes = []
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err,
                       transient=True) as bar:
             task = bar.add_task("import", total=len(payloads))
             for payload in payloads:
-                outcomes.append(await (service.accept_batch(payload) if channel == "pos"
-                                       else service.accept(channel, payload, topic)))
+                outcomes.append(await (service.accept_batch(who, payload) if channel == "pos"
+                                       else service.accept(who, channel, payload, topic)))
                 bar.advance(task)
         return outcomes
 
@@ -117,8 +121,8 @@ def dead_letters(limit: int = typer.Option(50, help="how many, newest first"),
     """Payloads that were refused, with why; `ordo intake retry ID` re-runs one."""
     migrated_url()
 
-    async def work(service: IntakeService, _: Any) -> list[DeadLetterRecord]:
-        return await service.dead_letters(limit, include_resolved=all_)
+    async def work(service: IntakeService, who: Principal) -> list[DeadLetterRecord]:
+        return await service.dead_letters(who, limit, include_resolved=all_)
 
     rows: list[DeadLetterRecord] = asyncio.run(_with_service(work))
     if as_json:
@@ -138,8 +142,8 @@ def retry(dead_letter_id: int = typer.Argument(..., help="the id from `ordo inta
     """Run a refused payload through its adapter again (after the catalogue or adapter was fixed)."""
     migrated_url()
 
-    async def work(service: IntakeService, _: Any) -> Outcome:
-        return await service.retry(dead_letter_id)
+    async def work(service: IntakeService, who: Principal) -> Outcome:
+        return await service.retry(who, dead_letter_id)
 
     try:
         outcome = asyncio.run(_with_service(work))

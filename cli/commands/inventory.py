@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.commands.database import migrated_url
+from cli.credentials import caller
 from config.settings import get_settings
+from domain.access import Principal
 from domain.records import InventoryAlertRecord, StockMovementRecord
 from services import inventory
 from services.errors import NotFound
@@ -30,7 +32,7 @@ def _run(work: Any) -> Any:
     async def go() -> Any:
         db = make_engine(url, readonly=True)
         try:
-            return await work(db)
+            return await work(await caller(get_settings(), db), db)
         finally:
             await db.dispose()
 
@@ -65,9 +67,9 @@ def show(
 ) -> None:
     """Availability per warehouse and the latest movements of one SKU."""
 
-    async def work(db: Any) -> tuple[Availability, list[StockMovementRecord]]:
-        return (await inventory.availability(db, sku, get_settings().channel_buffers),
-                await inventory.movements(db, sku, movements))
+    async def work(who: Principal, db: Any) -> tuple[Availability, list[StockMovementRecord]]:
+        return (await inventory.availability(who, db, sku, get_settings().channel_buffers),
+                await inventory.movements(who, db, sku, movements))
 
     try:
         found, moves = _run(work)
@@ -94,8 +96,8 @@ def show(
 def alerts(limit: int = typer.Option(20, help="latest alerts to list")) -> None:
     """Drift corrected beyond the threshold, drift that could not be corrected, overdue transfers."""
 
-    async def work(db: Any) -> list[InventoryAlertRecord]:
-        return await inventory.alerts(db, limit)
+    async def work(who: Principal, db: Any) -> list[InventoryAlertRecord]:
+        return await inventory.alerts(who, db, limit)
 
     rows = _run(work)
     table = Table("when", "kind", "sku", "warehouse", "detail", title="inventory alerts")

@@ -12,12 +12,15 @@ from rich.table import Table
 
 from cli.commands.database import migrated_url
 from cli.commands.inventory import console, err, inventory_app
+from cli.credentials import authorised, refused
 from config import queues
 from config.settings import get_settings
 from config.temporal import connect
+from domain.access import Permission
 from domain.stock_messages import ReconcileReport, ReconcileRequest
 from services import inventory as inventory_service
-from services.errors import Invalid
+from services.audit import Audit
+from services.errors import Invalid, ServiceError
 from services.temporal import LazyTemporal
 from services.transfers import Started, TransferOrder, start_transfer
 from store.db import make_engine
@@ -27,6 +30,7 @@ from workflows.schedules import ensure_schedules
 
 def _temporal(work: Any) -> Any:
     settings = get_settings()
+    authorised(settings, Permission.INVENTORY_WRITE)
 
     async def go() -> Any:
         try:
@@ -53,8 +57,13 @@ def reconcile_now(
         confirm_seconds=settings.reconcile_confirm_seconds if confirm_seconds is None else confirm_seconds,
         alert_units=settings.drift_alert_units,
     )
+    who = authorised(settings, Permission.INVENTORY_WRITE)
     with console.status(f"reconciling (differences must still be there after {req.confirm_seconds:g}s)..."):
-        report: ReconcileReport = asyncio.run(inventory_service.reconcile_now(LazyTemporal(settings), req))
+        try:
+            report: ReconcileReport = asyncio.run(
+                inventory_service.reconcile_now(who, LazyTemporal(settings), req))
+        except ServiceError as exc:
+            refused(exc)
     if report.corrected or report.refused:
         table = Table("sku", "warehouse", "Ordo expected", "WMS counts", "correction", title="drift")
         for d in report.corrected:
@@ -104,10 +113,12 @@ def transfer(
     settings = get_settings()
     url = migrated_url()
 
+    who = authorised(settings, Permission.INVENTORY_WRITE)
+
     async def go() -> Started:
         db = make_engine(url)
         try:
-            return await start_transfer(db, LazyTemporal(settings), order)
+            return await start_transfer(who, db, LazyTemporal(settings), Audit(db, db, settings), order)
         finally:
             await db.dispose()
 

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.commands.database import migrated_url
+from cli.credentials import caller
 from config.settings import get_settings
 from rules.check import check_directory
 from rules.diff import diff_rulesets
@@ -106,9 +107,10 @@ def test(path: Path = typer.Argument(None, help=PATH_HELP)) -> None:
 
 
 async def _explained(order_id: str) -> list[DecisionExplanation]:
-    db = make_engine(get_settings().effective_database_url, readonly=True)
+    settings = get_settings()
+    db = make_engine(settings.effective_database_url)
     try:
-        return await explain_order(db, order_id)
+        return await explain_order(await caller(settings, db), db, order_id)
     finally:
         await db.dispose()
 

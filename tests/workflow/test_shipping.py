@@ -13,6 +13,7 @@ import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import CancelledError
 
+from domain.access import SYSTEM
 from domain.messages import (
     AddressChange,
     BookingEvent,
@@ -136,7 +137,7 @@ async def test_a_carrier_that_stays_down_is_passed_over_for_the_next_best(wf: Wo
     [logged] = [r for r in await decision_store.decisions_for_order(wf.db, state.order_id)
                 if r.key == decision.key]
     assert logged.outcome == decision.outcome.model_dump(mode="json")
-    explained = await explain_order(wf.db, state.order_id)
+    explained = await explain_order(SYSTEM, wf.db, state.order_id)
     [carrier_step] = [e for e in explained if e.ruleset == "carriers"]
     assert [(f.kind, f.carrier) for f in carrier_step.followups] == [
         ("refused", "zto"), ("booked", took.carrier)]
