@@ -6,14 +6,27 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from api.errors import problem, request_validation_handler, service_error_handler
 from api.openapi import describe_raw_bodies
-from api.routes import carriers, catalog, intake, inventory, orders, payments, returns, rules, wms
+from api.routes import (
+    admin,
+    auth,
+    carriers,
+    catalog,
+    intake,
+    inventory,
+    orders,
+    payments,
+    returns,
+    rules,
+    wms,
+)
+from api.security import guard
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from domain.model import Order
@@ -31,8 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.services = services
             yield
 
-    app = FastAPI(title="Ordo", version="0.1.0", lifespan=lifespan,
-                  description="Automatic multi-channel order management.")
+    app = FastAPI(title="Ordo", version="0.1.0", lifespan=lifespan, dependencies=[Depends(guard)],
+                  description="Automatic multi-channel order management. Every route but the "
+                  "channels' and partners' signed webhooks needs `Authorization: Bearer <API key or "
+                  "access token>` (README, Security).")
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(ServiceError, service_error_handler)
 
@@ -44,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (intake, orders, payments, returns, wms, inventory, carriers, catalog, rules):
+    for module in (auth, intake, orders, payments, returns, wms, inventory, carriers, catalog, rules, admin):
         app.include_router(module.router)
     describe_raw_bodies(app, Order, ReturnRequest)
     return app
@@ -56,8 +71,10 @@ def main() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, component="api")
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="warning")
+    tls = bool(settings.tls_certfile and settings.tls_keyfile)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning",
+                ssl_certfile=settings.tls_certfile if tls else None,
+                ssl_keyfile=settings.tls_keyfile if tls else None)
 
 
 if __name__ == "__main__":

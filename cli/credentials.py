@@ -54,6 +54,13 @@ async def caller(settings: Settings, db: AsyncEngine, permission: Permission | N
     return who
 
 
+def bearer(settings: Settings) -> dict[str, str]:
+    """The Authorization header for the API, with this command's key (the demo, the
+    benchmark and `ordo chaos` call the API as a script would)."""
+    key = settings.token or read_key_file(settings.admin_token_file)
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
 def authorised(settings: Settings, permission: Permission) -> Principal:
     """`caller` for a command that is not async itself."""
     import asyncio

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import shutil
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,8 +16,11 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 
-from config.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT, Settings
+from domain.access import SYSTEM, Role
 from domain.model import Catalogue
+from services.audit import Audit
+from services.people import People
 from store.catalog import import_catalogue
 from store.db import make_engine
 from store.migrate import migrate
@@ -76,3 +80,20 @@ async def prepare_database(url: str, catalogue: Catalogue | None = None) -> None
     finally:
         await engine.dispose()
 
+
+
+async def api_key(settings: Settings, role: Role = Role.ADMIN, channels: list[str] | None = None,
+                  warehouses: list[str] | None = None, name: str = "") -> str:
+    """A real API key, made through the same service as `ordo tokens create`."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        made = await People(engine, engine, Audit(engine, engine, settings)).create_token(
+            SYSTEM, name or f"test-{role.value}-{uuid.uuid4().hex[:6]}", role, channels, warehouses)
+    finally:
+        await engine.dispose()
+    return made.key
+
+
+async def auth_headers(settings: Settings, role: Role = Role.ADMIN, channels: list[str] | None = None,
+                       warehouses: list[str] | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await api_key(settings, role, channels, warehouses)}"}

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench.baseline import BaselineWorkflow
+from cli.credentials import bearer, ensure_local_admin
 from cli.processes import Supervisor, find_binary, free_ports
 from cli.stack import settings_env
 from config import queues
@@ -55,8 +56,9 @@ def _order(tag: str, i: int) -> dict[str, Any]:
     }
 
 
-def _request(method: str, path: str, body: bytes = b"") -> bytes:
+def _request(method: str, path: str, body: bytes = b"", auth: dict[str, str] | None = None) -> bytes:
     head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in (auth or {}).items())
     if body:
         head += "Content-Type: application/json\r\n"
     return head.encode() + b"\r\n" + body
@@ -126,6 +128,12 @@ async def run_intake_bench(orders: int, out_dir: Path, console: Console) -> dict
         var_dir=var, temporal_address=f"127.0.0.1:{temporal_port}", temporal_ui_port=ui, api_port=api_port
     )
     await asyncio.to_thread(migrate, settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        await ensure_local_admin(settings, engine, console, renew_key=True)
+    finally:
+        await engine.dispose()
+    auth = bearer(settings)
     env = {**settings_env(settings), "ORDO_LOG_LEVEL": "warning"}
     api = f"http://127.0.0.1:{api_port}"
     sup = Supervisor(var / "logs")
@@ -139,7 +147,8 @@ async def run_intake_bench(orders: int, out_dir: Path, console: Console) -> dict
             baseline = await _hammer(api_port, [health] * orders)
             tag = uuid.uuid4().hex[:8]
             bodies = [
-                _request("POST", "/v1/orders", json.dumps(_order(tag, i)).encode()) for i in range(orders)
+                _request("POST", "/v1/orders", json.dumps(_order(tag, i)).encode(), auth)
+                for i in range(orders)
             ]
             accepted = await _hammer(api_port, bodies)
         result["accept"] = {

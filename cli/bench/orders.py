@@ -26,6 +26,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from cli.bench.baseline import BaselineWorkflow, noop
+from cli.credentials import bearer
 from cli.processes import Supervisor
 from cli.stack import isolated_settings, prepare_database, start_stack
 from config.settings import Settings
@@ -61,7 +62,7 @@ async def _run_ordo(settings: Settings, client: Client, n: int, progress: Progre
     task = progress.add_task(label or "Ordo orders", total=n, visible=bool(label))
     sem = asyncio.Semaphore(32)
     started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=60, headers=bearer(settings)) as http:
         async def submit(p: dict[str, Any]) -> str:
             async with sem:
                 r = await http.post(f"{settings.api_url}/v1/orders", json=p)

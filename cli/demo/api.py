@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from cli.credentials import bearer
 from config.settings import Settings
 from domain.model import Product
 
@@ -24,6 +25,7 @@ class OrdoApi:
         """`tries=1` for a caller that must not wait (the live table, which also restarts a
         crashed API)."""
         self.base, self.wms, self.http, self.tries = settings.api_url, settings.wms_url, http, tries
+        self.headers = bearer(settings)
 
     async def _call(self, method: str, path: str, ok: tuple[int, ...] = (200, 202),
                     **kwargs: Any) -> httpx.Response:
@@ -32,7 +34,7 @@ class OrdoApi:
         last = ""
         for _ in range(self.tries):
             try:
-                r = await self.http.request(method, f"{self.base}{path}", **kwargs)
+                r = await self.http.request(method, f"{self.base}{path}", headers=self.headers, **kwargs)
             except httpx.TransportError as exc:  # the API is restarting: `ordo up` brings it back
                 last = f"{type(exc).__name__}: {exc}"
                 await asyncio.sleep(PAUSE)

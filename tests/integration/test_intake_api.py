@@ -22,12 +22,13 @@ from sqlalchemy import create_engine, func, select
 from api.app import create_app
 from channels import shopify
 from config.settings import PROJECT_ROOT, Settings
+from domain.access import Role
 from domain.model import Catalogue, Product
 from store import inbox as inbox_store
 from store import tables as t
 from store.catalog import import_catalogue
 from store.db import make_engine
-from tests.harness import prepare_database, serve_app
+from tests.harness import api_key, auth_headers, prepare_database, serve_app
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"
 SECRET = "test-shopify-secret"
@@ -52,8 +53,10 @@ CASES = [
 
 async def test_every_channel_lands_in_the_inbox_once(db_url: str, tmp_path: Path) -> None:
     await prepare_database(db_url)
-    app = create_app(Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET))
-    async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+    settings = Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET)
+    app = create_app(settings)
+    async with serve_app(app) as api, httpx.AsyncClient(
+            base_url=api, timeout=30, headers=await auth_headers(settings)) as http:
         for path, name, order_id in CASES:
             body = payload(name)
             headers = signed(body) if "shopify" in path else JSON
@@ -100,9 +103,11 @@ async def test_every_channel_lands_in_the_inbox_once(db_url: str, tmp_path: Path
 
 async def test_refusals_are_precise_and_nothing_unsigned_is_kept(db_url: str, tmp_path: Path) -> None:
     await prepare_database(db_url)
-    app = create_app(Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET))
+    settings = Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET)
+    app = create_app(settings)
     body = payload("shopify_orders_create.json")
-    async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+    async with serve_app(app) as api, httpx.AsyncClient(
+            base_url=api, timeout=30, headers=await auth_headers(settings)) as http:
         forged = await http.post(
             "/v1/channels/shopify/orders",
             content=body,
@@ -258,8 +263,10 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[T
     tmp = tmp_path_factory.mktemp("hostile")
     url = f"sqlite+aiosqlite:///{tmp / 'ordo.db'}"
     asyncio.run(prepare_database(url))
-    app = create_app(Settings(database_url=url, var_dir=tmp, shopify_secret=SECRET))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    settings = Settings(database_url=url, var_dir=tmp, shopify_secret=SECRET)
+    app = create_app(settings)
+    key = asyncio.run(api_key(settings, Role.OPERATOR))
+    with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}) as client:
         yield client, str(tmp / "ordo.db")
 
 
@@ -310,9 +317,11 @@ def test_hostile_payloads_get_no_5xx_and_none_is_lost(
 
 async def test_a_re_sent_trade_with_a_refund_in_flight_holds_the_order(db_url: str, tmp_path: Path) -> None:
     await prepare_database(db_url)
-    app = create_app(Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET))
+    settings = Settings(database_url=db_url, var_dir=tmp_path, shopify_secret=SECRET)
+    app = create_app(settings)
     trade = json.loads(payload("taobao_trade_fullinfo.json"))
-    async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+    async with serve_app(app) as api, httpx.AsyncClient(
+            base_url=api, timeout=30, headers=await auth_headers(settings)) as http:
         first = await http.post("/v1/channels/taobao/orders", json=trade)
         trade["trade_fullinfo_get_response"]["trade"]["orders"]["order"][1]["refund_status"] = (
             "WAIT_SELLER_AGREE"

@@ -26,7 +26,7 @@ from store import tables as t
 from store.catalog import import_catalogue
 from store.db import make_engine
 from tests.factories import sourcing
-from tests.harness import prepare_database, serve_app
+from tests.harness import auth_headers, prepare_database, serve_app
 
 
 def one_unit(order_no: int) -> list[LineFacts]:
@@ -194,8 +194,10 @@ async def test_inventory_over_the_api_and_the_audit_command(db_url: str, tmp_pat
     nonsense = await asyncio.to_thread(ordo, "transfer", "NOPE-1", "SH-01", "SH-01", "2")
     assert nonsense.returncode == 1, nonsense.stdout + nonsense.stderr
     assert "sku: unknown SKU 'NOPE-1'" in nonsense.stderr and "both are 'SH-01'" in nonsense.stderr
-    app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
-    async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
+    settings = Settings(database_url=db_url, var_dir=tmp_path)
+    app = create_app(settings)
+    async with serve_app(app) as api, httpx.AsyncClient(
+            base_url=api, headers=await auth_headers(settings)) as http:
         body = (await http.get("/v1/inventory", params={"sku": "COKE-330-24"})).json()
         missing = await http.get("/v1/inventory", params={"sku": "NOPE"})
     assert {w["warehouse"] for w in body["warehouses"]} == {"SH-01", "GZ-01", "BJ-01", "CD-01"}
@@ -272,10 +274,12 @@ async def test_a_channel_buffer_keeps_the_last_units_from_that_channel_under_con
         till = await asyncio.gather(*(order("pos", i, 0) for i in range(5)))
         assert sum(taobao) == 7 and sum(till) == 3
         assert await inventory.stock_row(engine, "RARE-1", "SH-01") == (10, 10)
-        app = create_app(Settings(database_url=db_url, var_dir=tmp_path, channel_buffers={"taobao": 3}))
+        settings = Settings(database_url=db_url, var_dir=tmp_path, channel_buffers={"taobao": 3})
+        app = create_app(settings)
         async with engine.begin() as conn:
             await conn.execute(update(t.stock).values(on_hand=20))  # seen by the API only
-        async with serve_app(app) as api, httpx.AsyncClient(base_url=api) as http:
+        async with serve_app(app) as api, httpx.AsyncClient(
+                base_url=api, headers=await auth_headers(settings)) as http:
             body = (await http.get("/v1/inventory", params={"sku": "RARE-1"})).json()
         assert body["available"] == 10 and body["available_by_channel"] == {"taobao": 7}
     finally:
@@ -307,7 +311,8 @@ async def test_a_purchase_receipt_confirmed_by_the_wms_is_booked_once_over_the_a
     try:
         rice, noodle = (await inventory.stock_row(engine, "RICE-5KG", "GZ-01"),
                         await inventory.stock_row(engine, "NOODLE-5PK", "GZ-01"))
-        async with serve_app(create_app(settings)) as api, httpx.AsyncClient(base_url=api) as http:
+        async with serve_app(create_app(settings)) as api, httpx.AsyncClient(
+                base_url=api, headers=await auth_headers(settings)) as http:
             first = await http.post("/v1/wms/qimen", params=signed("entryorder.confirm"), content=body)
             again = await http.post("/v1/wms/qimen", params=signed("entryorder.confirm"), content=body)
             guessed = signed("entryorder.confirm", "guess")

@@ -15,7 +15,7 @@ from store import orders as order_store
 from store import tables as t
 from store.db import make_engine
 from tests.factories import make_order
-from tests.harness import load_demo_catalogue, prepare_database, serve_app
+from tests.harness import auth_headers, load_demo_catalogue, prepare_database, serve_app
 
 
 async def test_statuses_catalogue_and_audit_answer_from_the_database(db_url: str, tmp_path: Path) -> None:
@@ -24,8 +24,10 @@ async def test_statuses_catalogue_and_audit_answer_from_the_database(db_url: str
     try:
         stored = make_order("read-1")
         await order_store.save_order(engine, stored)
-        app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
-        async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+        settings = Settings(database_url=db_url, var_dir=tmp_path)
+        app = create_app(settings)
+        async with serve_app(app) as api, httpx.AsyncClient(
+                base_url=api, timeout=30, headers=await auth_headers(settings)) as http:
             statuses = await http.post("/v1/orders/statuses",
                                        json={"order_ids": [stored.order_id, "shopify-never-sent"]})
             assert statuses.status_code == 200
@@ -66,9 +68,11 @@ async def test_a_transfer_of_nonsense_is_refused_naming_each_field_and_books_not
     no Temporal runs here, so one that started would fail the request with a 503)."""
     await prepare_database(db_url)
     engine = make_engine(db_url)
-    app = create_app(Settings(database_url=db_url, var_dir=tmp_path))
+    settings = Settings(database_url=db_url, var_dir=tmp_path)
+    app = create_app(settings)
     try:
-        async with serve_app(app) as api, httpx.AsyncClient(base_url=api, timeout=30) as http:
+        async with serve_app(app) as api, httpx.AsyncClient(
+                base_url=api, timeout=30, headers=await auth_headers(settings)) as http:
             before = (await http.get("/v1/inventory/audit")).json()["movements"]
 
             async def refused(**body: object) -> list[tuple[str, str]]:

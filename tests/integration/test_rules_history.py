@@ -27,7 +27,7 @@ from rules.simulate import Simulator
 from store import decisions, orders
 from store.db import make_engine
 from tests.factories import make_order
-from tests.harness import prepare_database, serve_app
+from tests.harness import auth_headers, prepare_database, serve_app
 
 RULES = PROJECT_ROOT / "rules"
 PEAK = dt.datetime(2026, 11, 11, 4, tzinfo=dt.UTC)  # noon in Shanghai on Singles' Day
@@ -183,7 +183,8 @@ async def test_the_commands_and_the_api_over_a_real_database(db_url: str, tmp_pa
     assert code == 1 and "split.yaml:2:" in err and "missing field 'priority'" in err
 
     settings = Settings(database_url=db_url, var_dir=tmp_path / "var")
-    async with serve_app(create_app(settings)) as api, httpx.AsyncClient() as http:
+    async with serve_app(create_app(settings)) as api, \
+            httpx.AsyncClient(headers=await auth_headers(settings)) as http:
         body = (await http.get(f"{api}/v1/rules/versions")).json()
         sets = sorted(v["ruleset"] for v in body["versions"])
         assert sets == ["carriers", "exceptions", "priority", "returns", "split", "transfers"]
