@@ -14,8 +14,8 @@ import hmac
 from enum import Enum
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.deps import ServicesDep
 from domain.access import Permission as P
@@ -100,6 +100,15 @@ ROUTES: dict[tuple[str, str], Rule] = {
 
 def rule_for(method: str, path: str) -> Rule | None:
     return ROUTES.get((method, path))
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, read from its own route table (HEAD aside)."""
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        methods = getattr(context.original_route, "methods", None) or ()
+        found.update((m, str(context.path)) for m in methods if m != "HEAD")
+    return found
 
 
 async def authenticate(request: Request, services: ServicesDep) -> Principal:
