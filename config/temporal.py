@@ -1,11 +1,28 @@
-"""Connecting to Temporal the same way everywhere (pydantic payloads, optional TLS/API key)."""
+"""Connecting to Temporal the same way everywhere (pydantic payloads, optional TLS, mTLS
+with a client certificate, or an API key)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 
 from config.settings import Settings
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """mTLS when a client certificate is configured (a self-hosted cluster that asks for
+    one), plain TLS for Temporal Cloud with an API key or `ORDO_TEMPORAL_TLS`, else none."""
+    if settings.temporal_tls_cert and settings.temporal_tls_key:
+        return TLSConfig(
+            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
+            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+            server_root_ca_cert=(Path(settings.temporal_tls_ca).read_bytes()
+                                 if settings.temporal_tls_ca else None),
+        )
+    return settings.temporal_tls or bool(settings.temporal_api_key)
 
 
 async def connect(settings: Settings) -> Client:
@@ -14,5 +31,5 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         api_key=settings.temporal_api_key or None,
-        tls=settings.temporal_tls or bool(settings.temporal_api_key),
+        tls=tls_config(settings),
     )

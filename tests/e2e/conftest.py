@@ -37,6 +37,11 @@ class Ordo:
     temporal: Client
     log: Path
     pid: int
+    headers: dict[str, str]
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An HTTP client that calls the API as the local admin (the key `ordo up` wrote)."""
+        return httpx.AsyncClient(headers=self.headers, **kwargs)
 
     def child_pid(self, pattern: str) -> int:
         """The pid of one of `ordo up`'s child processes, by a piece of its command line."""
@@ -98,7 +103,9 @@ async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> As
     try:
         await wait_until(healthy, "ordo up to serve", within=90, interval=0.25)
         client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=pydantic_data_converter)
-        yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log, pid=proc.pid)
+        key = (var / "admin.token").read_text().strip()
+        yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log, pid=proc.pid,
+                   headers={"Authorization": f"Bearer {key}"})
     finally:
         proc.send_signal(signal.SIGINT)
         try:

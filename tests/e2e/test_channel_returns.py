@@ -9,8 +9,6 @@ import json
 import uuid
 from typing import Any
 
-import httpx
-
 from channels import shopify
 from config.settings import Settings
 from tests.e2e.conftest import Ordo
@@ -34,7 +32,7 @@ async def test_a_shopify_return_request_becomes_an_rma_for_the_line_and_is_refun
     ask["id"], ask["order"]["id"] = uuid.uuid4().int % 10**10, order["id"]
     body = json.dumps(ask).encode()
     shop = ordo.env["ORDO_CHANNELS_URL"]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         await http.post(f"{shop}/admin/shopify/orders", json=order)  # the store's side of the order
         created = await http.post(f"{ordo.api}/v1/channels/shopify/orders", content=create,
                                   headers=signed(create, "orders/create", secret))
@@ -90,7 +88,7 @@ async def test_taobao_refunds_ordo_cannot_take_are_kept_with_the_reason(ordo: Or
     unknown = json.dumps(refund).encode()
     refund["refund_get_response"]["refund"]["has_good_return"] = False
     money_only = json.dumps(refund).encode()
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         never_seen = await http.post(f"{ordo.api}/v1/channels/taobao/returns", content=unknown)
         no_goods = await http.post(f"{ordo.api}/v1/channels/tmall/returns", content=money_only)
         elsewhere = await http.post(f"{ordo.api}/v1/channels/jd/returns", content=unknown)

@@ -47,9 +47,19 @@ def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
     # Three customers asked for returns once their orders were delivered: each ended as the
     # returns rules say (a change of mind refunded, a size swap exchanged, a used item refused).
     assert summary["returns"] == {"refunded": 1, "exchanged": 1, "rejected": 1, "as_expected": True}
+    # The first start made the admin account and the local key, each in a file only its owner
+    # reads; the password was printed once and is in no log.
+    password = (tmp_path / "admin.password").read_text().strip()
+    key = (tmp_path / "admin.token").read_text().strip()
+    assert f"'admin' with the password {password}" in " ".join(run.stdout.split())
+    modes = {oct((tmp_path / f).stat().st_mode & 0o777) for f in ("admin.password", "admin.token")}
+    assert modes == {"0o600"}
+    for log in (tmp_path / "logs").glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert password not in text and key not in text, log
     again = ordo_up(env, "--demo-orders", "3", "--until-done", "--tracking-step", "0.1")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "resuming" in again.stdout
+    assert "resuming" in again.stdout and "with the password" not in again.stdout
 
 
 def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:

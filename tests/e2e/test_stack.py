@@ -27,9 +27,9 @@ from workflows.shipment import ShipmentWorkflow
 SETTLED = {"completed", "cancelled", "awaiting_operator"}
 
 
-async def get_order(ordo: Ordo, order_id: str, role: str = "operator") -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.get(f"{ordo.api}/v1/orders/{order_id}", headers={"X-Ordo-Role": role})
+async def get_order(ordo: Ordo, order_id: str, reveal: str | None = None) -> dict[str, Any]:
+    async with ordo.client(timeout=10) as http:
+        r = await http.get(f"{ordo.api}/v1/orders/{order_id}", params={"reveal": reveal} if reveal else None)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         return body
@@ -43,7 +43,7 @@ async def settled(ordo: Ordo, order_id: str) -> dict[str, Any] | None:
 async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo) -> None:
     tag = uuid.uuid4().hex[:6]
     payloads = [order_payload(f"e2e-{tag}-{i}", [("COKE-330-24", 1), ("YOGURT-12", 1)]) for i in range(4)]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
     assert [r.status_code for r in replies] == [202] * 4
     ids = [r.json()["order_id"] for r in replies]
@@ -62,7 +62,7 @@ async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo
         assert {s["status"] for s in wf["shipments"]} == {"delivered"}
         assert all(s["waybill_no"] for s in wf["shipments"])
         assert {d["ruleset"] for d in wf["decisions"]} >= {"priority", "split", "carriers"}
-        assert body["order"]["shipping_address"]["phone"] == "13812345678"
+        assert body["order"]["shipping_address"]["phone"] == "138****5678"  # masked by default
 
     async def notified() -> list[dict[str, Any]] | None:
         notes = (await get_order(ordo, ids[0]))["record"]["payment_notifications"]
@@ -70,13 +70,13 @@ async def test_orders_over_http_complete_with_shipments_and_decisions(ordo: Ordo
 
     notes = await wait_until(notified, "the gateway's TRADE_SUCCESS notification", within=30)
     assert [n["trade_status"] for n in notes] == ["TRADE_SUCCESS"]
-    masked = await get_order(ordo, ids[0], role="viewer")
-    assert masked["order"]["shipping_address"]["phone"] == "138****5678"
+    revealed = await get_order(ordo, ids[0], reveal="shipping")
+    assert revealed["order"]["shipping_address"]["phone"] == "13812345678"
 
 
 async def test_duplicate_submission_yields_one_workflow(ordo: Ordo) -> None:
     payload = order_payload(f"dup-{uuid.uuid4().hex[:6]}")
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         first = await http.post(f"{ordo.api}/v1/orders", json=payload)
         again = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=payload) for _ in range(5)))
     assert first.status_code == 202
@@ -93,7 +93,7 @@ async def test_duplicate_submission_yields_one_workflow(ordo: Ordo) -> None:
 async def test_bad_order_is_rejected_with_field_and_kept(ordo: Ordo) -> None:
     payload = order_payload(f"bad-{uuid.uuid4().hex[:6]}")
     payload["lines"][0]["quantity"] = 0
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         r = await http.post(f"{ordo.api}/v1/orders", json=payload)
         wrong_type = await http.post(
             f"{ordo.api}/v1/orders", content=b"<xml/>", headers={"content-type": "application/xml"}
@@ -112,7 +112,7 @@ async def test_bad_order_is_rejected_with_field_and_kept(ordo: Ordo) -> None:
 
 async def test_operator_actions_over_http(ordo: Ordo) -> None:
     payload = order_payload(f"ops-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1)], tier="gold")
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
         held = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={"reason": "fraud check"})
         again = await http.post(f"{ordo.api}/v1/orders/{order_id}/hold", json={})
@@ -148,7 +148,7 @@ async def test_concurrent_orders_never_oversell(ordo: Ordo, tmp_path: Path) -> N
         order_payload(f"limited-{tag}-{i}", [("LIMITED-1", 1)], unit_prices={"LIMITED-1": Decimal("99.00")})
         for i in range(50)
     ]
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with ordo.client(timeout=60) as http:
         replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
     assert {r.status_code for r in replies} == {202}
     ids = [r.json()["order_id"] for r in replies]
@@ -201,7 +201,7 @@ async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
     payload = order_payload(
         f"replay-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 2)], unit_prices={}
     )
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
     await wait_until(lambda: settled(ordo, order_id), "the order to settle", within=120)
     histories = [await ordo.temporal.get_workflow_handle(f"order-{order_id}").fetch_history()]
@@ -219,7 +219,7 @@ async def test_histories_replay_without_nondeterminism(ordo: Ordo) -> None:
 async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Ordo) -> None:
     tag = uuid.uuid4().hex[:6]
     payloads = [order_payload(f"kill-{tag}-{i}", [("COKE-330-24", 1)]) for i in range(8)]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         replies = await asyncio.gather(*(http.post(f"{ordo.api}/v1/orders", json=p) for p in payloads))
     ids = [r.json()["order_id"] for r in replies]
 
@@ -239,7 +239,7 @@ async def test_killing_the_orders_worker_loses_nothing_and_charges_once(ordo: Or
         )
         assert body["status"] == "completed", body["workflow"]
     assert ordo.child_pid("worker.py --queue orders") != victim  # the supervisor restarted it
-    async with httpx.AsyncClient() as http:
+    async with ordo.client() as http:
         ledger = (await http.get(f"{ordo.env['ORDO_PAYMENTS_URL']}/admin/ledger")).json()
     mine = [k for k in ledger["trades"] if k in ids]
     assert sorted(mine) == sorted(ids)  # one capture per order, none twice
@@ -261,7 +261,7 @@ async def test_payment_notifications_are_verified_and_stored_once(ordo: Ordo) ->
     }
     signed = {**form, "sign": alipay.sign(form, Settings().alipay_secret)}
     forged = {**form, "sign": "0" * 64}
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with ordo.client(timeout=10) as http:
         url = f"{ordo.api}/v1/payments/alipay/notify"
         bad = await http.post(url, data=forged)
         first, again = await http.post(url, data=signed), await http.post(url, data=signed)
@@ -288,7 +288,7 @@ async def test_killing_the_api_mid_burst_loses_no_acknowledged_order(ordo: Ordo)
         p["lines"][0]["sku"] = "NO-SUCH-SKU"
     acked: dict[str, str] = {}
     unanswered: list[str] = []
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=40)) as http:
+    async with ordo.client(timeout=10, limits=httpx.Limits(max_connections=40)) as http:
         sem = asyncio.Semaphore(40)
 
         async def send(ext: str) -> None:
@@ -385,7 +385,7 @@ async def test_channel_updates_and_cancellations_reach_the_running_order(ordo: O
             "X-Shopify-Hmac-Sha256": shopify.sign(body, secret),
         }
 
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         created = await http.post(
             f"{ordo.api}/v1/channels/shopify/orders", content=create, headers=headers(create, "orders/create")
         )
@@ -438,7 +438,7 @@ async def test_a_wms_receipt_resumes_backordered_orders_at_once(ordo: Ordo, tmp_
     payload = order_payload(
         f"restock-{uuid.uuid4().hex[:6]}", [(sku, 2)], unit_prices={sku: Decimal("20.00")}
     )
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
 
         async def backordered() -> bool:
@@ -504,7 +504,7 @@ async def test_inventory_schedules_are_created_and_removed_on_the_dev_server(ord
 async def test_a_transfer_over_the_api_is_in_transit_until_the_wms_confirms_it(ordo: Ordo) -> None:
     """POST a transfer; the WMS simulator carries it out and confirms the receipt with a
     signed entryorder.confirm to Ordo's API, which hands it to the TransferWorkflow."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         async def levels() -> dict[str, Any]:
             body = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": "SOY-SAUCE-1L"})).json()
             return {w["warehouse"]: w for w in body["warehouses"]}
@@ -545,7 +545,7 @@ async def test_an_order_delivered_through_real_pushes_is_returned_and_refunded_o
     """Order -> carrier pushes through /v1/carriers/{carrier}/events -> delivered -> a return
     over the API -> label -> the WMS's signed returnorder.confirm -> restock -> refund."""
     tag = uuid.uuid4().hex[:6]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"ret-{tag}", [("COKE-330-24", 2)]))
         order_id = r.json()["order_id"]
         body = await wait_until(functools.partial(settled, ordo, order_id), "the order to settle", within=120)
@@ -595,7 +595,7 @@ async def test_a_defective_return_is_held_apart_until_the_wms_reports_it_refurbi
     one stockchange.report) it is on hand and available."""
     tag = uuid.uuid4().hex[:6]
     sku = "TSHIRT-M"
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"cc-{tag}", [(sku, 1)]))
         order_id = r.json()["order_id"]
         body = await wait_until(functools.partial(settled, ordo, order_id), "the order to settle", within=120)
@@ -652,7 +652,7 @@ async def test_paid_address_and_counts_over_http(ordo: Ordo) -> None:
                "payment": {"method": "alipay", "status": "awaiting"}}
     new_address = {"name": "李四", "phone": "13900001111", "province": "浙江省", "city": "杭州市",
                    "district": "西湖区", "street": f"文三路{tag}号"}
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
 
         async def waiting() -> bool:
@@ -689,7 +689,7 @@ async def test_a_high_value_return_waits_for_review_and_is_refunded_once_approve
     `POST /v1/returns/{rma}/review` approves it once (a second review is refused), then the
     label, the receipt and the refund follow."""
     tag = uuid.uuid4().hex[:6]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         r = await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"rev-{tag}", [("PHONE-X1", 1)]))
         order_id = r.json()["order_id"]
         body = await wait_until(functools.partial(settled, ordo, order_id), "the phone order", within=120)
@@ -727,7 +727,7 @@ async def test_inventory_commands_reconcile_alert_rebalance_and_schedule(ordo: O
     alert for a large one, seen by `ordo inventory alerts` and `GET /v1/inventory/alerts`;
     `rebalance`, `schedule`, `transfer` and `audit` each do their job against the stack."""
     sku, warehouse = "NAIL-POLISH", "CD-01"
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         before = (await http.get(f"{ordo.api}/v1/inventory", params={"sku": sku})).json()
         on_hand = next(w["on_hand"] for w in before["warehouses"] if w["warehouse"] == warehouse)
         found = await http.post(f"{ordo.env['ORDO_WMS_URL']}/admin/events", json={  # a count Ordo is not told
@@ -759,7 +759,7 @@ async def test_inventory_commands_reconcile_alert_rebalance_and_schedule(ordo: O
     moved = await asyncio.to_thread(ordo.ordo, "inventory", "transfer", sku, warehouse, "SH-01", "3")
     assert moved.returncode == 0 and "transfer " in moved.stdout and "started" in moved.stdout, moved.stderr
     transfer_id = moved.stdout.split()[1]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         listed_transfers = (await http.get(f"{ordo.api}/v1/inventory/transfers")).json()["transfers"]
     [tr] = [x for x in listed_transfers if x["transfer_id"] == transfer_id]
     assert (tr["sku"], tr["from_warehouse"], tr["to_warehouse"], tr["quantity"]) == (
@@ -773,7 +773,7 @@ async def test_a_cancellation_one_parcel_outran_ships_that_parcel_and_refunds_th
     the cancelled parcel's goods (`collected-parcel-goes-on`, found by `ordo chaos`)."""
     env = ordo.env
     payload = order_payload(f"outran-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 1), ("DUMPLING-1KG", 1)])
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with ordo.client(timeout=60) as http:
         # JD and DHL intercept a collected parcel; SF-, EMS- and ZTO-style carriers refuse
         await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/down", json=["jd", "dhl"])
         await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": True})
@@ -831,7 +831,7 @@ async def test_a_killed_temporal_server_is_restarted_and_orders_taken_meanwhile_
     victim = ordo.child_pid("server start-dev")
     os.kill(victim, signal.SIGKILL)
     tag = uuid.uuid4().hex[:6]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with ordo.client(timeout=30) as http:
         replies = [await http.post(f"{ordo.api}/v1/orders", json=order_payload(f"tmp-kill-{tag}-{i}"))
                    for i in range(3)]
     assert [r.status_code for r in replies] == [202, 202, 202], [r.text for r in replies]
@@ -851,7 +851,7 @@ async def test_a_cancellation_while_the_carrier_answers_voids_the_payment_and_un
     Before issue 13 the booking stayed live at the carrier: only an answered one was cancelled."""
     env = ordo.env
     payload = order_payload(f"mid-{uuid.uuid4().hex[:6]}", [("COKE-330-24", 2)])
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with ordo.client(timeout=60) as http:
         await http.put(f"{env['ORDO_CARRIERS_URL']}/admin/answers", json={"held": True})
         try:
             order_id = (await http.post(f"{ordo.api}/v1/orders", json=payload)).json()["order_id"]
