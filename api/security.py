@@ -104,7 +104,7 @@ def rule_for(method: str, path: str) -> Rule | None:
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Every (method, path) the app answers, read from its own route table (HEAD aside)."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.routes):
         methods = getattr(context.original_route, "methods", None) or ()
         found.update((m, str(context.path)) for m in methods if m != "HEAD")

@@ -61,7 +61,7 @@ async def test_each_route_answers_each_role_as_documented(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         async def ask(method: str, path: str, role: Role | None) -> httpx.Response:
             headers = {"Authorization": f"Bearer {stack.keys[role]}"} if role else {}
-            body = {} if method in ("POST", "PUT", "DELETE") else None
+            body: dict[str, object] | None = {} if method in ("POST", "PUT", "DELETE") else None
             return await http.request(method, _url(path), json=body, headers=headers)
 
         for (method, path), rule in sorted(ROUTES.items(), key=lambda kv: kv[0][::-1]):
