@@ -405,7 +405,7 @@ async def test_channel_updates_and_cancellations_reach_the_running_order(ordo: O
         changed = await wait_until(functools.partial(outcome, "address"), "the address change's outcome",
                                    within=120)
         assert changed.state == "done" and changed.outcome.startswith("address changed")
-        record = await get_order(ordo, order_id)
+        record = await get_order(ordo, order_id, reveal="shipping")
         assert record["order"]["shipping_address"]["street"].startswith("文一西路969号")
         sent = await http.post(
             f"{ordo.api}/v1/channels/shopify/orders",
