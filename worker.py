@@ -38,6 +38,7 @@ from config.settings import Settings, get_settings
 from config.temporal import connect
 from rules.engine import RuleEngine
 from store.db import make_engine
+from store.vault import Vault
 from workflows.inventory import RebalanceWorkflow, ReconcileWorkflow, TransferWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -92,11 +93,11 @@ def activities_for(name: str, res: Resources, settings: Settings) -> list[Callab
                 inv.alert, inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
                 inv.backordered_orders, inv.plan_rebalance, ret.record_return, ret.book_returned_units]
     if name == queues.WMS:
-        wms = WmsActivities(res.http, settings)
+        wms = WmsActivities(res.http, settings, Vault(res.db, settings.var_dir))
         return [wms.create_delivery_order, wms.cancel_delivery_order, wms.transfer, wms.snapshot,
                 wms.create_return_order]
     if name == queues.CARRIERS:
-        car = CarrierActivities(res.http, settings)
+        car = CarrierActivities(res.http, settings, Vault(res.db, settings.var_dir))
         return [car.create_waybill, car.cancel_waybill]
     if name == queues.CHANNELS:
         return [ChannelActivities(res.http, settings).confirm_shipment]

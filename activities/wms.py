@@ -18,6 +18,7 @@ from domain.messages import DeliveryOrderRef, DeliveryOrderRequest
 from domain.returns import ReturnOrderRequest
 from domain.stock_messages import SnapshotItem, SnapshotRequest, StockSnapshot, TransferRequest
 from domain.wire import qimen
+from store.vault import Vault, unseal_address
 
 REFUSED = ExceptionKind.WMS_REJECTED  # how this system says no: routed by the exception rules
 
@@ -25,9 +26,12 @@ PLATFORM = {"taobao": "TB", "tmall": "TM", "jd": "JD"}
 
 
 class WmsActivities:
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, vault: Vault | None = None) -> None:
+        """`vault`: the receiver's and a returning customer's name, phone and street are read
+        from it here, just before they go on the WMS's order, and never kept."""
         self.http = http
         self.settings = settings
+        self.vault = vault
 
     async def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = qimen.to_xml("request", payload)
@@ -43,7 +47,7 @@ class WmsActivities:
 
     @activity.defn(name=contract.CREATE_DELIVERY_ORDER.name)
     async def create_delivery_order(self, req: DeliveryOrderRequest) -> DeliveryOrderRef:
-        s, a = req.shipment, req.address
+        s, a = req.shipment, await unseal_address(self.vault, req.address)
         reply = await self._call("deliveryorder.create", {
             "deliveryOrder": {
                 "deliveryOrderCode": s.shipment_id, "orderType": "JYCK",
@@ -103,7 +107,7 @@ class WmsActivities:
     async def create_return_order(self, req: ReturnOrderRequest) -> None:
         """Qimen `returnorder.create` (THRK return, HHRK exchange), idempotent by its code;
         the customer's stated condition travels in each line's remark for the inspector."""
-        a = req.sender
+        a = await unseal_address(self.vault, req.sender)
         reply = await self._call("returnorder.create", {
             "returnOrder": {
                 "returnOrderCode": req.rma, "warehouseCode": req.warehouse,

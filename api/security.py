@@ -93,6 +93,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/tokens"): P.USERS_ADMIN,
     ("POST", "/v1/tokens"): P.USERS_ADMIN,
     ("DELETE", "/v1/tokens/{name}"): P.USERS_ADMIN,
+    ("POST", "/v1/privacy/erase"): P.SETTINGS_WRITE,
+    ("POST", "/v1/privacy/purge"): P.SETTINGS_WRITE,
     ("GET", "/v1/audit"): P.AUDIT_READ,
     ("GET", "/v1/audit/verify"): P.AUDIT_READ,
 }

@@ -11,7 +11,7 @@ import typer
 from cli.bench.command import bench
 from cli.chaos.command import chaos
 from cli.commands import inventory_ops  # noqa: F401  (registers its commands)
-from cli.commands.access import audit_app, tokens_app, users_app
+from cli.commands.access import audit_app, privacy_app, tokens_app, users_app
 from cli.commands.catalogue import catalog_import
 from cli.commands.database import db_migrate
 from cli.commands.intake import import_cmd, intake_app, schema_app
@@ -53,6 +53,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
 app.command("import")(import_cmd)
 app.command()(up)
 app.command()(bench)

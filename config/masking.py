@@ -18,6 +18,7 @@ PERSONAL_KEYS = {"phone", "mobile", "email", "street", "address", "detail_addres
 PHONE_KEYS = {"phone", "mobile", "telephone", "tel", "receiver_mobile", "receiver_phone"}
 NAME_KEYS = {"name", "receiver_name", "contact", "receiver", "buyer_nick"}
 ID_KEYS = {"id_number"}
+VAULT_REF = "pii:"
 _MOBILE = re.compile(r"(?<![\dA-Za-z])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+)")
 _RESIDENT_ID = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
@@ -70,8 +71,8 @@ def mask_value(key: str, value: Any) -> Any:
         return {k: mask_value(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(key, v) for v in value]
-    if not isinstance(value, str) or not value:
-        return value
+    if not isinstance(value, str) or not value or value.startswith(VAULT_REF):
+        return value  # a vault reference (domain/pii.py) is not personal data
     k = key.lower()
     if k in PHONE_KEYS:
         return mask_phone(value)

@@ -15,11 +15,13 @@ from services.auth import Auth
 from services.intake import IntakeService
 from services.orders import Orders
 from services.people import People
+from services.privacy import Privacy
 from services.returns import Returns
 from services.temporal import LazyTemporal
 from services.wms_reports import WmsReports
 from store import inbox as inbox_store
 from store.db import make_engine
+from store.vault import Vault
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Services:
     audit: Audit
     auth: Auth
     people: People
+    vault: Vault
+    privacy: Privacy
 
 
 @contextlib.asynccontextmanager
@@ -45,12 +49,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     writer = inbox_store.InboxWriter(db)
     writer.start()
     audit = Audit(db, read_db, settings)
+    vault = Vault(db, settings.var_dir)
     try:
         yield Services(settings=settings, db=db, read_db=read_db, temporal=temporal,
-                       intake=IntakeService(db, writer), orders=Orders(db, read_db, temporal, audit),
+                       intake=IntakeService(db, writer, vault),
+                       orders=Orders(db, read_db, temporal, audit, vault),
                        returns=Returns(db, read_db, temporal, audit), wms=WmsReports(db, temporal, settings),
                        audit=audit, auth=Auth(db, read_db, settings, audit),
-                       people=People(db, read_db, audit))
+                       people=People(db, read_db, audit), vault=vault, privacy=Privacy(db, audit))
     finally:
         await writer.stop()
         await db.dispose()

@@ -25,6 +25,7 @@ from services.access import require
 from services.errors import Forbidden, NotFound, Unauthenticated
 from store import catalog
 from store import inbox as inbox_store
+from store.vault import Vault
 
 log = structlog.get_logger()
 CATALOGUE_TTL = 60.0
@@ -60,8 +61,8 @@ def unexpected(channel: str, exc: Exception) -> FieldError:
 
 
 class IntakeService:
-    def __init__(self, db: AsyncEngine, writer: inbox_store.InboxWriter) -> None:
-        self.db, self.writer = db, writer
+    def __init__(self, db: AsyncEngine, writer: inbox_store.InboxWriter, vault: Vault) -> None:
+        self.db, self.writer, self.vault = db, writer, vault
         self._products: list[Product] = []
         self._loaded_at = 0.0
 
@@ -74,7 +75,10 @@ class IntakeService:
         return self._products
 
     async def store(self, item: Intake, raw: bytes) -> inbox_store.Accepted:
-        canonical = item.order.model_dump(mode="json") if item.order else {"reason": item.reason}
+        """The order goes in with its personal data in the vault and references in its place,
+        so the inbox, the workflow and its history never hold it."""
+        order = await self.vault.protect(item.order) if item.order else None
+        canonical = order.model_dump(mode="json") if order else {"reason": item.reason}
         return await self.writer.put(
             inbox_store.row_for(
                 item.channel,

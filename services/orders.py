@@ -27,6 +27,7 @@ from services.errors import Conflict, NotFound, Unavailable
 from services.temporal import QUERY_TIMEOUT, UPDATE_TIMEOUT, LazyTemporal, timed_out, unreachable
 from store import inbox as inbox_store
 from store import orders as order_store
+from store.vault import Vault
 
 log = structlog.get_logger()
 NO_SUCH_ORDER = "no order '{}'; order ids look like <channel>-<external id>"
@@ -80,8 +81,9 @@ class Statuses(BaseModel):
 
 
 class Orders:
-    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal, audit: Audit) -> None:
-        self.db, self.read_db, self.temporal, self.audit = db, read_db, temporal, audit
+    def __init__(self, db: AsyncEngine, read_db: AsyncEngine, temporal: LazyTemporal, audit: Audit,
+                 vault: Vault) -> None:
+        self.db, self.read_db, self.temporal, self.audit, self.vault = db, read_db, temporal, audit, vault
 
     async def read(self, who: Principal, order_id: str) -> OrderView:
         require_order(who, Permission.ORDERS_READ, order_id)
@@ -126,6 +128,7 @@ class Orders:
         if found.inbox is None:
             body.pop("inbox")
         body["record"] = body["record"] or {}
+        body = await self.vault.resolve(body)
         if reveal is None:
             return {k: mask_value(k, v) for k, v in body.items()}
         await self.audit.write(who, "pii.reveal", order_id, purpose=reveal.value)
@@ -139,16 +142,28 @@ class Orders:
         if isinstance(arg, OperatorNote):
             arg = arg.model_copy(update={"operator": who.subject})
         before = await order_store.get_order(self.read_db, order_id)
+        if isinstance(arg, AddressChange):  # the new address goes to the vault, not to Temporal
+            arg = arg.model_copy(update={"address": await self.vault.protect_address(
+                arg.address, order_id, await self._customer_of(order_id, before))})
         try:
             result = await self._update(order_id, update, arg)
         except (Conflict, NotFound) as exc:
             await self.audit.write(who, f"order.{update}", order_id, outcome="refused", reason=arg.reason,
                                    refusal=exc.message, before=before.status if before else None)
             raise
-        changed = {"address": arg.address.model_dump()} if isinstance(arg, AddressChange) else {}
+        changed = {}  # as vault references: erasing the customer leaves nothing readable here
+        if isinstance(arg, AddressChange):
+            changed = {"address": arg.address.model_dump(),
+                       "address_before": before.payload.get("shipping_address") if before else None}
         await self.audit.write(who, f"order.{update}", order_id, outcome="done", reason=arg.reason,
                                before=before.status if before else None, after=result.status.value, **changed)
         return result
+
+    async def _customer_of(self, order_id: str, record: OrderRecord | None) -> str:
+        if record is not None:
+            return record.customer_id
+        waiting = [r for r in await inbox_store.for_order(self.read_db, order_id) if r.kind == "order"]
+        return str(waiting[0].canonical["customer"]["id"]) if waiting else ""
 
     async def _update(self, order_id: str, update: str, arg: OperatorNote | AddressChange) -> ActionResult:
         """Send the Update; an order accepted moments ago is started first (a second start

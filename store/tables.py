@@ -344,3 +344,15 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+personal_data = Table(
+    "personal_data", metadata,
+    # the vault: a customer's name, phone, street and postal code, sealed (AES-256-GCM);
+    # orders everywhere else carry `pii:<ref>` in their place (domain/pii.py)
+    Column("ref", String(40), primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("sealed", Text, nullable=False),  # "" once erased
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+    _now(),
+)

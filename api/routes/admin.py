@@ -91,6 +91,27 @@ async def revoke_token(name: str, who: Caller, services: ServicesDep) -> dict[st
     return (await services.people.revoke_token(who, name)).model_dump(mode="json")
 
 
+class Erasure(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=200)
+
+
+class Retention(BaseModel):
+    older_than_days: float = Field(gt=0, description="orders closed before then; dead letters older")
+
+
+@router.post("/v1/privacy/erase")
+async def erase(body: Erasure, who: Caller, services: ServicesDep) -> dict[str, Any]:
+    """PIPL erasure: the customer's personal data unreadable everywhere Ordo keeps it (the
+    vault every order and workflow history refers to, raw payloads); figures stay."""
+    return (await services.privacy.erase_customer(who, body.customer_id)).model_dump()
+
+
+@router.post("/v1/privacy/purge")
+async def purge(body: Retention, who: Caller, services: ServicesDep) -> dict[str, Any]:
+    """The retention schedule, now: personal data of orders closed more than N days ago."""
+    return (await services.privacy.purge_expired(who, body.older_than_days)).model_dump()
+
+
 @router.get("/v1/audit")
 async def audit(who: Caller, services: ServicesDep, actor: str | None = None, action: str | None = None,
                 target: str | None = None, since: datetime | None = None, limit: int = 100) -> dict[str, Any]:

@@ -13,17 +13,20 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.commands.database import migrated_url
-from cli.credentials import caller, refused
+from cli.credentials import authorised, caller, refused
+from config.sealing import rotate
 from config.settings import get_settings
-from domain.access import ROLE_SUMMARY, Principal, Role
+from domain.access import ROLE_SUMMARY, Permission, Principal, Role
 from services.audit import Audit
 from services.errors import ServiceError
 from services.people import People
+from services.privacy import Privacy
 from store.db import make_engine
 
 users_app = typer.Typer(help="People who sign in (roles: " + ", ".join(r.value for r in Role) + ").",
                         no_args_is_help=True)
 tokens_app = typer.Typer(help="API keys for machines: ERP jobs, scripts, the demo.", no_args_is_help=True)
+privacy_app = typer.Typer(help="Personal data: erasure, retention, key rotation.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail: who changed what, chained by hashes.", no_args_is_help=True)
 console = Console()
 T = TypeVar("T")
@@ -156,3 +159,30 @@ def audit_list(actor: str = typer.Option(None), action: str = typer.Option(None,
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target,
                       json.dumps(e.detail, ensure_ascii=False)[:80])
     console.print(table)
+
+
+@privacy_app.command("erase")
+def privacy_erase(customer: str = typer.Option(..., "--customer", help="the customer's id in Ordo")) -> None:
+    """Make a customer's personal data unreadable everywhere Ordo keeps it (PIPL); their
+    orders' figures and decisions stay, their name, phone and address read `[erased]`."""
+    done = _as_caller(lambda who, _, audit: Privacy(audit.db, audit).erase_customer(who, customer))
+    console.print(f"erased customer {customer}: {len(done.orders)} order(s), {done.vault_records} vault "
+                  f"record(s), {done.raw_rows} raw payload(s)")
+
+
+@privacy_app.command("purge")
+def privacy_purge(older_than_days: float = typer.Option(None, help="default: ORDO_RETENTION_DAYS")) -> None:
+    """The retention schedule now: personal data of orders closed more than N days ago."""
+    days = older_than_days or get_settings().retention_days
+    done = _as_caller(lambda who, _, audit: Privacy(audit.db, audit).purge_expired(who, days))
+    console.print(f"purged {len(done.orders)} order(s) closed over {days:g} days ago, "
+                  f"{done.raw_rows} raw payload(s)")
+
+
+@privacy_app.command("rotate-key")
+def privacy_rotate_key() -> None:
+    """A new key seals personal data from now on; data sealed before opens with its own key."""
+    settings = get_settings()
+    authorised(settings, Permission.SETTINGS_WRITE)
+    key = rotate(settings.var_dir, "data")
+    console.print(f"new data key {key}; restart Ordo's processes to seal with it")

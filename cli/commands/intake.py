@@ -24,6 +24,7 @@ from services.errors import NotFound
 from services.intake import IntakeService, Outcome
 from store import inbox as inbox_store
 from store.db import make_engine
+from store.vault import Vault
 
 intake_app = typer.Typer(help="The intake inbox and its dead letters.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON Schemas of Ordo's formats.", no_args_is_help=True)
@@ -38,7 +39,7 @@ async def _with_service(work: Any) -> Any:
     writer = inbox_store.InboxWriter(db)
     writer.start()
     try:
-        return await work(IntakeService(db, writer), await caller(settings, db))
+        return await work(IntakeService(db, writer, Vault(db, settings.var_dir)), await caller(settings, db))
     finally:
         await writer.stop()
         await db.dispose()

@@ -681,7 +681,9 @@ async def test_paid_address_and_counts_over_http(ordo: Ordo) -> None:
     async with ordo.db.connect() as conn:
         stored = (await conn.execute(select(t.orders.c.payload)
                                      .where(t.orders.c.order_id == order_id))).scalar_one()
-    assert stored["shipping_address"]["street"] == new_address["street"]
+    assert stored["shipping_address"]["street"].startswith("pii:")  # the vault holds the street
+    revealed = await get_order(ordo, order_id, reveal="customer-care")
+    assert revealed["order"]["shipping_address"]["street"] == new_address["street"]
 
 
 async def test_a_high_value_return_waits_for_review_and_is_refunded_once_approved(ordo: Ordo) -> None:
