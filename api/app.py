@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
@@ -18,6 +19,7 @@ from api.routes import (
     auth,
     carriers,
     catalog,
+    codec,
     intake,
     inventory,
     orders,
@@ -59,10 +61,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (auth, intake, orders, payments, returns, wms, inventory, carriers, catalog, rules, admin):
+    app.add_middleware(CORSMiddleware, allow_origins=ui_origins(settings), allow_credentials=True,
+                       allow_methods=["POST"], allow_headers=["content-type", "authorization", "x-namespace"])
+    for module in (auth, intake, orders, payments, returns, wms, inventory, carriers, catalog, rules, admin,
+                   codec):
         app.include_router(module.router)
     describe_raw_bodies(app, Order, ReturnRequest)
     return app
+
+
+def ui_origins(settings: Settings) -> list[str]:
+    """The Temporal Web UI, which calls the codec server from the browser."""
+    host = settings.temporal_address.rsplit(":", 1)[0]
+    return sorted({f"http://{h}:{settings.temporal_ui_port}" for h in (host, "127.0.0.1", "localhost")})
 
 
 def main() -> None:

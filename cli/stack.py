@@ -146,6 +146,7 @@ def start_services(sup: Supervisor, settings: Settings, sim_failure_rate: float,
             "--ip", settings.temporal_address.rsplit(":", 1)[0],
             "--port", str(port_of(settings.temporal_address)),
             "--ui-port", str(settings.temporal_ui_port), "--log-level", "warn",
+            "--ui-codec-endpoint", f"{settings.api_url}/codec",
             "--namespace", settings.temporal_namespace]
     for name, kind in sa.DEV_SERVER_TYPES.items():
         argv += ["--search-attribute", f"{name}={kind}"]

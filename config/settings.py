@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_api_key: str = ""
     temporal_tls: bool = False
+    payload_encryption: bool = True  # every payload to Temporal AES-256-GCM encrypted (config/codec.py)
     temporal_tls_cert: str = ""  # mTLS: the client certificate and key files (PEM), and
     temporal_tls_key: str = ""  # the CA that signed the server's certificate, if private
     temporal_tls_ca: str = ""

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
+from config.codec import with_codec
+from config.sealing import sealer
 from config.settings import Settings
 
 
@@ -25,11 +28,18 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return settings.temporal_tls or bool(settings.temporal_api_key)
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted unless `ORDO_PAYLOAD_ENCRYPTION=false` (the benchmark's
+    comparison); every process of one stack shares the keys under var/keys/codec-*.key."""
+    keys = sealer(settings.var_dir, "codec") if settings.payload_encryption else None
+    return with_codec(pydantic_data_converter, keys)
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         api_key=settings.temporal_api_key or None,
         tls=tls_config(settings),
     )

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import uvicorn
 import yaml
 from fastapi import FastAPI
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.settings import PROJECT_ROOT, Settings
 from domain.access import SYSTEM, Role
@@ -97,3 +99,18 @@ async def api_key(settings: Settings, role: Role = Role.ADMIN, channels: list[st
 async def auth_headers(settings: Settings, role: Role = Role.ADMIN, channels: list[str] | None = None,
                        warehouses: list[str] | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {await api_key(settings, role, channels, warehouses)}"}
+
+
+async def database_text(engine: AsyncEngine, db_url: str) -> bytes:
+    """Everything the database holds, as bytes: the SQLite file and its log as they are on
+    disk; on PostgreSQL, every column of every table as text."""
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.split("///", 1)[1])
+        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        dump = []
+        for name in tables:
+            rows = await conn.execute(text(f'SELECT t::text FROM "{name}" t'))
+            dump += [r[0] for r in rows]
+    return "\n".join(dump).encode()

@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from cli.processes import free_ports, port_in_use
-from config.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT, Settings
+from config.temporal import connect
 from store.db import make_engine
 from tests.conftest import PG_URL, fresh_pg_database
 from tests.harness import wait_until
@@ -102,7 +102,7 @@ async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> As
     db = make_engine(db_url)
     try:
         await wait_until(healthy, "ordo up to serve", within=90, interval=0.25)
-        client = await Client.connect(f"127.0.0.1:{temporal}", data_converter=pydantic_data_converter)
+        client = await connect(Settings(temporal_address=f"127.0.0.1:{temporal}", var_dir=var))
         key = (var / "admin.token").read_text().strip()
         yield Ordo(api=api_url, env=env, db=db, temporal=client, log=log, pid=proc.pid,
                    headers={"Authorization": f"Bearer {key}"})

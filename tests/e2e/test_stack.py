@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import signal
 import uuid
@@ -20,7 +21,7 @@ from domain.wire import alipay
 from store import tables as t
 from tests.e2e.conftest import Ordo
 from tests.factories import order_payload
-from tests.harness import wait_until
+from tests.harness import database_text, wait_until
 from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
@@ -886,3 +887,45 @@ async def test_a_cancellation_while_the_carrier_answers_voids_the_payment_and_un
         held = (await conn.execute(select(t.reservations.c.status)
                                    .where(t.reservations.c.order_id == order_id))).scalars().all()
     assert held and set(held) == {"released"}
+
+
+async def test_a_customer_erased_is_nowhere_in_histories_database_or_logs(ordo: Ordo) -> None:
+    """The order's workflow and its parcels' histories never held the customer's phone or
+    street (vault references travel instead), yet the carrier got them on the label; after
+    `POST /v1/privacy/erase` they are in no history (fetched raw, without any codec), no
+    table or database file, and no log of Ordo's."""
+    tag = uuid.uuid4().hex[:6]
+    phone, street = f"139{uuid.uuid4().int % 10**8:08d}", f"长乐路{tag}弄"
+    payload = order_payload(f"pii-{tag}", street=street)
+    payload["shipping_address"]["phone"] = phone
+    payload["customer"]["id"] = f"cust-pii-{tag}"
+    order_id = f"shopify-pii-{tag}"
+    async with ordo.client(timeout=30) as http:
+        assert (await http.post(f"{ordo.api}/v1/orders", json=payload)).status_code == 202
+    body = await wait_until(lambda: settled(ordo, order_id), "the order to settle", within=120)
+    assert body["status"] == "completed", body["status"]
+    bookings = (await ordo.carriers_admin())["waybills"].values()
+    [booking] = [w for w in bookings if w["orderId"] == f"{order_id}-p1"]
+    assert phone in json.dumps(booking, ensure_ascii=False)  # the label had it: the vault was read
+
+    handle = ordo.temporal.get_workflow_handle(f"order-{order_id}")
+    histories = [await handle.fetch_history()]
+    children = [e.child_workflow_execution_started_event_attributes.workflow_execution.workflow_id
+                for e in histories[0].events
+                if e.HasField("child_workflow_execution_started_event_attributes")]
+    assert children, "the order had parcels"
+    histories += [await ordo.temporal.get_workflow_handle(c).fetch_history() for c in children]
+    raw = b"".join(e.SerializeToString() for h in histories for e in h.events)
+    assert order_id.encode() in raw  # the search sees what is there
+
+    async with ordo.client(timeout=30) as http:
+        erased = await http.post(f"{ordo.api}/v1/privacy/erase", json={"customer_id": f"cust-pii-{tag}"})
+    assert erased.status_code == 200 and erased.json()["orders"] == [order_id], erased.text
+    stored = await database_text(ordo.db, ordo.env["ORDO_DATABASE_URL"])
+    logs = b"".join(p.read_bytes() for p in (Path(ordo.env["ORDO_VAR_DIR"]) / "logs").glob("*.log")
+                    if not p.name.startswith("sim-"))  # the simulators play the carrier and the WMS
+    for secret in (phone, street):
+        for where, content in (("histories", raw), ("database", stored), ("logs", logs)):
+            assert secret.encode() not in content, (secret, where)
+    after = await get_order(ordo, order_id, reveal="customer-care")
+    assert after["order"]["shipping_address"]["phone"] == "[erased]" and after["status"] == "completed"

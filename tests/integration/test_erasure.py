@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 import httpx
-from sqlalchemy import inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
 
 from api.app import create_app
 from config.settings import Settings
@@ -21,25 +20,10 @@ from domain.access import Role
 from store import tables as t
 from store.db import make_engine
 from tests.factories import order_payload
-from tests.harness import auth_headers, prepare_database, serve_app
+from tests.harness import auth_headers, database_text, prepare_database, serve_app
 
 PHONE, STREET = "13998765432", "长乐路777弄9号"
 NEW_STREET = "淮海中路1045号"
-
-
-async def database_text(engine: AsyncEngine, db_url: str) -> bytes:
-    """Everything the database holds, as bytes: the SQLite file and its log as they are on
-    disk; on PostgreSQL, every column of every table as text."""
-    if db_url.startswith("sqlite"):
-        path = Path(db_url.split("///", 1)[1])
-        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
-    async with engine.connect() as conn:
-        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
-        dump = []
-        for name in tables:
-            rows = await conn.execute(text(f'SELECT t::text FROM "{name}" t'))
-            dump += [r[0] for r in rows]
-    return "\n".join(dump).encode()
 
 
 async def test_erasing_a_customer_leaves_their_phone_and_street_nowhere_in_the_database(

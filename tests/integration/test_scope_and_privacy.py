@@ -12,10 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from google.protobuf import json_format
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.common.v1 import Payload, Payloads
 
 from api.app import create_app
+from config.codec import EncryptionCodec
+from config.sealing import sealer
 from config.settings import Settings
 from domain.access import Role
 from store import orders as order_store
@@ -139,3 +143,24 @@ async def test_cutting_rows_off_the_end_of_the_trail_is_caught(stack: Stack) -> 
     cut = (await http.get("/v1/audit/verify", headers=admin)).json()
     assert (cut["ok"], cut["checked"], cut["first_bad_seq"]) == (False, 1, 2)
     assert "deleted from its end" in cut["problem"]
+
+
+async def test_the_codec_server_decodes_for_pii_read_only_and_answers_the_ui_origin(stack: Stack) -> None:
+    http = stack.http
+    original = Payload(metadata={"encoding": b"json/plain"}, data=b'{"total": "128.00"}')
+    [sealed] = await EncryptionCodec(sealer(stack.settings.var_dir, "codec")).encode([original])
+    body = json_format.MessageToDict(Payloads(payloads=[sealed]))
+    viewer = await http.post("/codec/decode", json=body, headers=await stack.as_(Role.VIEWER))
+    assert viewer.status_code == 403
+    assert (await http.post("/codec/decode", json=body)).status_code == 401
+    r = await http.post("/codec/decode", json=body, headers=await stack.as_(Role.OPERATOR))
+    assert r.status_code == 200
+    assert json_format.ParseDict(r.json(), Payloads()).payloads[0] == original
+
+    ui = f"http://127.0.0.1:{stack.settings.temporal_ui_port}"
+    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = await http.options("/codec/decode", headers={"Origin": ui, **ask})
+    assert allowed.headers["access-control-allow-origin"] == ui
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    other = await http.options("/codec/decode", headers={"Origin": "http://evil.example", **ask})
+    assert "access-control-allow-origin" not in other.headers
