@@ -147,6 +147,7 @@ def create_app(
                 "route": [],
                 "city": city,
                 "province": province,
+                "street": street,  # what the label says: the carrier keeps it, as carriers do
             }
             waybills[key] = rec
             if tracked(rec):
