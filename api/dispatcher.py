@@ -25,10 +25,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
+from domain.access import SYSTEM
 from domain.messages import ActionResult, AddressChange, OperatorNote
 from domain.model import Order, workflow_id_for
 from domain.records import InboxRecord
+from services.audit import Audit
 from services.orders import start_order
+from services.privacy import Privacy
 from store import inbox as inbox_store
 from store.db import make_engine
 
@@ -122,6 +125,20 @@ class Dispatcher:
                 await asyncio.wait_for(stop.wait(), backoff)
 
 
+async def keep_retention(stop: asyncio.Event, privacy: Privacy, days: float, every_minutes: float) -> None:
+    """The retention schedule: personal data of orders closed more than `days` ago is erased,
+    checked at start and then every `every_minutes` (one process does it: this one)."""
+    while not stop.is_set():
+        try:
+            done = await privacy.purge_expired(SYSTEM, days)
+            if done.orders or done.raw_rows:
+                log.info("retention.purged", orders=len(done.orders), raw_rows=done.raw_rows)
+        except Exception as exc:  # the database is away: next time
+            log.error("retention.error", error=str(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_minutes * 60)
+
+
 async def main(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -130,8 +147,12 @@ async def main(settings: Settings) -> None:
     db = make_engine(settings.effective_database_url)
     client = await connect(settings)
     log.info("dispatch.started")
+    privacy = Privacy(db, Audit(db, db, settings))
+    retention = asyncio.create_task(keep_retention(stop, privacy, settings.retention_days,
+                                                   settings.retention_check_minutes))
     try:
         await Dispatcher(client, db).run(stop)
+        await retention
     finally:
         await db.dispose()
 

@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5  # then the account is locked for login_lock_minutes
     login_lock_minutes: float = 15.0
     token: str = ""  # the API key `ordo` commands use; empty: var/admin.token from `ordo up`
-    retention_days: float = 365.0  # personal data of closed orders is erased after this (ordo up: hourly)
+    retention_days: float = 365.0  # personal data of orders closed this long ago is erased
+    retention_check_minutes: float = 60.0  # how often the dispatcher applies it
     tls_certfile: str = ""  # both set: the API serves HTTPS (and its cookies are Secure)
     tls_keyfile: str = ""
 

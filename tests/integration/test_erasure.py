@@ -8,6 +8,7 @@ for. Temporal is not needed: the order waits in the inbox (e2e covers the histor
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -15,12 +16,16 @@ import httpx
 from sqlalchemy import select
 
 from api.app import create_app
+from api.dispatcher import keep_retention
 from config.settings import Settings
-from domain.access import Role
+from domain.access import SYSTEM, Role
+from services.audit import Audit
+from services.privacy import Privacy
+from store import inbox as inbox_store
 from store import tables as t
 from store.db import make_engine
 from tests.factories import order_payload
-from tests.harness import auth_headers, database_text, prepare_database, serve_app
+from tests.harness import auth_headers, database_text, prepare_database, serve_app, wait_until
 
 PHONE, STREET = "13998765432", "长乐路777弄9号"
 NEW_STREET = "淮海中路1045号"
@@ -80,5 +85,31 @@ async def test_retention_purges_what_is_old_enough_and_only_that(db_url: str, tm
         operator = await auth_headers(settings, Role.OPERATOR)
         refused_role = await http.post("/v1/privacy/purge", json={"older_than_days": 1}, headers=operator)
         assert refused_role.status_code == 403
-        purged = await http.post("/v1/privacy/purge", json={"older_than_days": 0.000001})
-        assert purged.json()["raw_rows"] == 1  # the dead letter, older than a tenth of a second
+        async def purged() -> int:  # the dead letter, once it is older than a tenth of a second
+            answer = await http.post("/v1/privacy/purge", json={"older_than_days": 0.000001})
+            return int(answer.json()["raw_rows"])
+
+        assert await wait_until(purged, "the dead letter to be old enough", within=10) == 1
+
+
+async def test_the_dispatcher_applies_the_retention_schedule_by_itself(db_url: str, tmp_path: Path) -> None:
+    await prepare_database(db_url)
+    settings = Settings(database_url=db_url, var_dir=tmp_path)
+    engine = make_engine(db_url)
+    try:
+        await inbox_store.add_dead_letter(engine, "canonical", f"call {PHONE}", [])
+        audit = Audit(engine, engine, settings)
+        stop = asyncio.Event()
+        # a tenth of a second's retention, checked every 60 ms: the letter goes on a pass soon after
+        task = asyncio.create_task(keep_retention(stop, Privacy(engine, audit), 0.000001, 0.001))
+
+        async def purged() -> bool:
+            return bool(await audit.entries(SYSTEM, action="privacy.retention"))
+
+        await wait_until(purged, "the retention schedule's first pass")
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(t.dead_letters.c.body))).scalar_one() == "[erased]"
+    finally:
+        await engine.dispose()
