@@ -97,7 +97,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_RULES_DIR": str(settings.rules_dir),
             "ORDO_ALIPAY_SECRET": settings.alipay_secret,
             "ORDO_HTTP_TIMEOUT_SECONDS": str(settings.http_timeout_seconds),
-            "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower()}
+            "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower(),
+            "ORDO_PAYLOAD_ENCRYPTION": str(settings.payload_encryption).lower()}
 
 
 async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: float,

@@ -82,7 +82,7 @@ def sealer(var_dir: Path, purpose: str) -> Sealer:
 
 def rotate(var_dir: Path, purpose: str) -> str:
     """Make the next key of `purpose`; values sealed before still open with theirs."""
-    ids = key_ids(var_dir, purpose)
-    n = int(ids[-1].rsplit("-", 1)[1]) + 1 if ids else 1
+    ids = key_ids(var_dir, purpose) or [sealer(var_dir, purpose).current]  # the first, made on first use
+    n = int(ids[-1].rsplit("-", 1)[1]) + 1
     secret_key(var_dir, f"{purpose}-{n}")
     return f"{purpose}-{n}"

@@ -10,9 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.access import Permission, Principal
+from domain.errors import FieldError
 from services.access import require
 from services.audit import Audit
+from services.errors import Invalid
 from store import erasure
+
+MAX_RETENTION_DAYS = 36_500  # a century; beyond it the date arithmetic overflows
 
 
 class Erased(BaseModel):
@@ -42,6 +46,9 @@ class Privacy:
     async def purge_expired(self, who: Principal, days: float) -> Erased:
         """Retention: personal data of orders closed more than `days` ago, and dead letters older."""
         require(who, Permission.SETTINGS_WRITE)
+        if not 0 < days <= MAX_RETENTION_DAYS:
+            raise Invalid("the retention is out of range", [FieldError(
+                field="older_than_days", reason=f"between 0 and {MAX_RETENTION_DAYS} days")])
         before = datetime.now(UTC) - timedelta(days=days)
         async with self.db.begin() as conn:
             orders = await erasure.expired_orders(conn, before)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from api.deps import ServicesDep
 from api.security import Caller
 from domain.access import Role
+from services.privacy import MAX_RETENTION_DAYS
 
 router = APIRouter()
 
@@ -96,7 +97,8 @@ class Erasure(BaseModel):
 
 
 class Retention(BaseModel):
-    older_than_days: float = Field(gt=0, description="orders closed before then; dead letters older")
+    older_than_days: float = Field(gt=0, le=MAX_RETENTION_DAYS,
+                                   description="orders closed before then; dead letters older")
 
 
 @router.post("/v1/privacy/erase")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Request
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
@@ -14,13 +15,20 @@ from temporalio.api.common.v1 import Payloads
 from api.deps import ServicesDep
 from api.security import Caller
 from config.codec import EncryptionCodec
-from config.sealing import sealer
+from config.sealing import SealError, sealer
+from domain.errors import FieldError
+from services.errors import Invalid
 
 router = APIRouter()
 
 
 async def _payloads(request: Request) -> Payloads:
-    return json_format.ParseDict(await request.json(), Payloads())
+    try:
+        return json_format.ParseDict(await request.json(), Payloads())
+    except (ValueError, json_format.ParseError) as exc:
+        shape = '{"payloads": [{"metadata": ..., "data": ...}]}'
+        raise Invalid("the body is not Temporal's codec format",
+                      [FieldError(field="payloads", reason=f"send {shape} ({exc})")]) from None
 
 
 def _codec(services: ServicesDep) -> EncryptionCodec:
@@ -30,7 +38,11 @@ def _codec(services: ServicesDep) -> EncryptionCodec:
 @router.post("/codec/decode")
 async def decode(request: Request, who: Caller, services: ServicesDep) -> dict[str, Any]:
     """Payloads as the workers read them (personal data in them is vault references)."""
-    decoded = await _codec(services).decode(list((await _payloads(request)).payloads))
+    try:
+        decoded = await _codec(services).decode(list((await _payloads(request)).payloads))
+    except (SealError, InvalidTag, ValueError) as exc:
+        raise Invalid("a payload does not decode: not Ordo's, changed, or its key is gone", [FieldError(
+            field="payloads", reason=str(exc) or type(exc).__name__)]) from None
     return json_format.MessageToDict(Payloads(payloads=decoded))
 
 

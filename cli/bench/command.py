@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -15,9 +16,18 @@ console = Console()
 err = Console(stderr=True)
 
 
+def codec_cost(plain: dict[str, Any], encrypted: dict[str, Any]) -> dict[str, Any]:
+    """Orders/s with the codec against without it, each also against its own baseline."""
+    with_codec, without = encrypted["ordo"]["orders_per_s"], plain["ordo"]["orders_per_s"]
+    return {"orders_per_s_plain": without, "orders_per_s_encrypted": with_codec,
+            "encrypted_over_plain": round(with_codec / without, 3),
+            "ratio_to_baseline_plain": plain["ratio"], "ratio_to_baseline_encrypted": encrypted["ratio"]}
+
+
 def bench(
     orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
-    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing or carriers"),
+    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing, carriers or codec "
+                                "(orders with and without payload encryption; not in all)"),
     intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
 ) -> None:
     """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
@@ -28,9 +38,9 @@ def bench(
     from cli.bench.rules import run_rules_bench
     from cli.bench.sourcing import run_sourcing_bench
 
-    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers"):
-        err.print(f"--section must be all, orders, rules, intake, sourcing or carriers, not '{section}'",
-                  style="red")
+    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers", "codec"):
+        err.print(f"--section must be all, orders, rules, intake, sourcing, carriers or codec, not "
+                  f"'{section}'", style="red")
         raise typer.Exit(2)
     out_dir = get_settings().var_dir / "bench"
     results: dict[str, object] = {}
@@ -45,6 +55,10 @@ def bench(
             results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
         if section in ("all", "orders"):
             results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
+        if section == "codec":
+            results["codec"] = codec_cost(asyncio.run(run_bench(orders, out_dir, console, encrypted=False)),
+                                          asyncio.run(run_bench(orders, out_dir, console, encrypted=True)))
+            console.print(f"payload encryption: {results['codec']}")
     except StartupError as exc:
         err.print(f"ordo bench: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None

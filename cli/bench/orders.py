@@ -135,9 +135,10 @@ async def _run_baseline(client: Client, n: int, steps: int, progress: Progress) 
     return {"orders": n, "seconds": round(elapsed, 2), "orders_per_s": round(n / elapsed, 2)}
 
 
-async def run_bench(orders: int, out_dir: Path, console: Console) -> dict[str, Any]:
-    var = out_dir / f"run-{datetime.now(UTC):%Y%m%d%H%M%S}"
-    settings = isolated_settings(var)
+async def run_bench(orders: int, out_dir: Path, console: Console, encrypted: bool = True) -> dict[str, Any]:
+    """`encrypted`: payloads to Temporal through the codec (the default, as Ordo runs)."""
+    var = out_dir / f"run-{datetime.now(UTC):%Y%m%d%H%M%S}-{'codec' if encrypted else 'plain'}"
+    settings = isolated_settings(var, payload_encryption=encrypted)
     var.mkdir(parents=True, exist_ok=True)
     await prepare_database(settings, console)
     engine = make_engine(settings.effective_database_url)
@@ -163,7 +164,7 @@ async def run_bench(orders: int, out_dir: Path, console: Console) -> dict[str, A
               "latency_one_at_a_time_ms": _summary(one_by_one),
               "ratio": round(ordo["orders_per_s"] / baseline["orders_per_s"], 3)}
     (out_dir / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    table = Table(title=f"ordo bench --orders {orders}")
+    table = Table(title=f"ordo bench --orders {orders}" + ("" if encrypted else ", payloads not encrypted"))
     for col in ("run", "orders/s", "seconds", "steps/order", "intake→waybill ms p50/p95/p99"):
         table.add_column(col)
     lat = ordo["latency_ms"]

@@ -180,9 +180,10 @@ def privacy_purge(older_than_days: float = typer.Option(None, help="default: ORD
 
 
 @privacy_app.command("rotate-key")
-def privacy_rotate_key() -> None:
-    """A new key seals personal data from now on; data sealed before opens with its own key."""
+def privacy_rotate_key(codec: bool = typer.Option(False, "--codec", help="the Temporal payload key, not the "
+                                                  "vault's")) -> None:
+    """A new key seals from now on; what was sealed before opens with its own key."""
     settings = get_settings()
     authorised(settings, Permission.SETTINGS_WRITE)
-    key = rotate(settings.var_dir, "data")
-    console.print(f"new data key {key}; restart Ordo's processes to seal with it")
+    key = rotate(settings.var_dir, "codec" if codec else "data")
+    console.print(f"new key {key}; restart Ordo's processes to seal with it")

@@ -54,9 +54,17 @@ async def test_people_keys_and_the_audit_trail_from_the_command_line(db_url: str
     assert revoked.returncode == 2 and "revoked" in revoked.stderr
     assert run({**env, "ORDO_TOKEN": "ordo_nope_nope"}, "inventory", "audit").returncode == 2
 
+    erased = run(env, "privacy", "erase", "--customer", "nobody-at-all")
+    assert erased.returncode == 0 and "0 order(s)" in erased.stdout, erased.stderr
+    assert run(env, "privacy", "purge", "--older-than-days", "30").returncode == 0
+    rotated = run(env, "privacy", "rotate-key", "--codec")
+    assert rotated.returncode == 0 and "codec-2" in rotated.stdout
+    assert (tmp_path / "keys" / "codec-2.key").exists()
+    assert run(as_viewer, "privacy", "erase", "--customer", "x").returncode == 2
+
     listed = run(env, "audit", "list", "--json")
     actions = [e["action"] for e in json.loads(listed.stdout)]
-    assert actions[:5] == ["token.revoked", "token.created", "user.password_reset", "user.enabled",
-                           "user.disabled"]
+    assert actions[:6] == ["privacy.erased", "token.revoked", "token.created", "user.password_reset",
+                           "user.enabled", "user.disabled"]
     verified = run(env, "audit", "verify")
     assert verified.returncode == 0 and "audit trail intact" in verified.stdout

@@ -23,6 +23,11 @@ def test_a_value_sealed_under_an_old_key_opens_after_the_key_rotates(tmp_path: P
     assert oct((tmp_path / "keys" / "data-2.key").stat().st_mode & 0o777) == "0o600"
 
 
+def test_rotating_before_any_use_keeps_the_first_key_for_what_it_may_have_sealed(tmp_path: Path) -> None:
+    assert rotate(tmp_path, "codec") == "codec-2"
+    assert key_ids(tmp_path, "codec") == ["codec-1", "codec-2"]
+
+
 def test_a_changed_moved_or_keyless_value_does_not_open(tmp_path: Path) -> None:
     seal = sealer(tmp_path, "data")
     value = seal.seal(b"secret", b"ref-1")
