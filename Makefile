@@ -33,6 +33,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r .
 
 bench: $(STAMP)
 	$(VENV)/bin/ordo bench --orders 200

@@ -130,7 +130,7 @@ async def authenticate(request: Request, services: ServicesDep) -> Principal:
     if cookie:
         principal, csrf = await services.auth.from_access_token(cookie)
         if request.method not in SAFE_METHODS and request.url.path not in CSRF_EXEMPT and \
-                not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), csrf):
+                not hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
             raise Forbidden(f"a request signed in by cookie must send the {CSRF_HEADER} header "
                             f"(the value of the {CSRF_COOKIE} cookie)")
         return principal

@@ -6,10 +6,12 @@ resumes the orders backordered on that SKU, most urgent first."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from defusedxml.ElementTree import ParseError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -77,7 +79,8 @@ class WmsReports:
     async def apply(self, method: str, params: dict[str, str], body: str, sign: str) -> Answer:
         """Unauthenticated for a bad signature, Invalid for an unknown method or a body that
         is not what the method says, NotFound for a transfer or return Ordo never made."""
-        if qimen.sign(params, body, self.settings.qimen_secret) != sign:
+        expected = qimen.sign(params, body, self.settings.qimen_secret)
+        if not hmac.compare_digest(expected.encode(), sign.encode()):
             raise Unauthenticated("invalid signature", code="sign-check-failure")
         if method not in METHODS:
             raise Invalid(f"Ordo takes {' or '.join(METHODS)}, not '{method}'", code="method-not-supported")
@@ -90,7 +93,7 @@ class WmsReports:
             if str(data["entryOrder"].get("orderType")) == "DBRK":
                 return await self._transfer_arrived(data)
             return await self.book(receipts(data))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, ParseError) as exc:
             raise Invalid(f"not a valid {method}: {exc!r}", code="400") from None
 
     async def resume_backorders(self, skus: set[str]) -> list[str]:

@@ -20,12 +20,15 @@ import asyncio
 import contextlib
 import json
 import os
-import xml.etree.ElementTree as ET
+
+# builds XML only: parsing goes through defusedxml
+import xml.etree.ElementTree as ET  # nosec B405
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from defusedxml import ElementTree as defused
 from fastapi import FastAPI, Request, Response
 
 from config.settings import get_settings
@@ -192,7 +195,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
                 arrive_in_time(code)
             return xml(qimen.response("success", "0", "ok", returnOrderId=code))
         if method == "inventory.query":
-            wanted = {el.text or "" for el in ET.fromstring(body).iter("warehouseCode")}
+            wanted = {el.text or "" for el in defused.fromstring(body).iter("warehouseCode")}
             items = [
                 {"warehouseCode": w, "itemCode": sku, "inventoryType": kind, "quantity": q, "lockQuantity": 0}
                 for kind, units in held.items()

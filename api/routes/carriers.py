@@ -10,6 +10,7 @@ would send again.
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Annotated, Any
 
@@ -28,13 +29,15 @@ async def read_push(request: Request, settings: Settings) -> tuple[list[CarrierE
     """(events, acknowledgement); raises PermissionError or ValueError for a bad push."""
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = {k: str(v) for k, v in (await request.form()).items()}
-        if form.get("sign", "") != kuaidi100.sign(form.get("param", ""), settings.kuaidi100_salt):
+        expected = kuaidi100.sign(form.get("param", ""), settings.kuaidi100_salt)
+        if not hmac.compare_digest(form.get("sign", "").encode(), expected.encode()):
             raise PermissionError("bad Kuaidi100 sign")
         try:
             return kuaidi100.push_events(json.loads(form["param"])), kuaidi100.ACK
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"not a Kuaidi100 push: {exc!r}") from exc
-    if request.headers.get("x-ordo-push-secret") != settings.carrier_push_secret:
+    secret = request.headers.get("x-ordo-push-secret", "").encode()
+    if not hmac.compare_digest(secret, settings.carrier_push_secret.encode()):
         raise PermissionError("bad or missing X-Ordo-Push-Secret")
     try:
         body = await request.json()

@@ -70,3 +70,16 @@ def test_shopify_webhook_hmac() -> None:
     assert shopify.sign(body, "shpss_secret") == "5cEBMfqfxRf34+wlxjwyx95v/zpL9k6oMh7i7B0YsP4="
     assert shopify.verify(body, "5cEBMfqfxRf34+wlxjwyx95v/zpL9k6oMh7i7B0YsP4=", "shpss_secret")
     assert not shopify.verify(body + b" ", "5cEBMfqfxRf34+wlxjwyx95v/zpL9k6oMh7i7B0YsP4=", "shpss_secret")
+
+
+def test_qimen_xml_with_entities_is_refused_before_it_expands() -> None:
+    """A WMS body is parsed with defusedxml: an entity (the billion-laughs shape) is refused."""
+    import pytest
+
+    from domain.wire import qimen
+
+    bomb = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+            "<request><note>&b;</note></request>")
+    with pytest.raises(ValueError):
+        qimen.from_xml(bomb)
+    assert qimen.from_xml("<request><note>ok</note></request>") == {"note": "ok"}
