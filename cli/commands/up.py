@@ -70,6 +70,8 @@ def urls_panel(settings: Settings) -> Panel:
         f"Temporal Web UI  http://{ui_host}:{settings.temporal_ui_port}\n"
         f"API docs         {settings.api_url}/docs\n"
         f"logs             {settings.var_dir / 'logs'}\n"
+        f"sign in          admin, password in {settings.admin_password_file}; API key in "
+        f"{settings.admin_token_file}\n"
         "Ctrl-C stops everything; `make run` again resumes.", title="Ordo is up")
 
 
