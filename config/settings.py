@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     login_max_failures: int = 5  # then the account is locked for login_lock_minutes
     login_lock_minutes: float = 15.0
     token: str = ""  # the API key `ordo` commands use; empty: var/admin.token from `ordo up`
+    # Optional: the company's OpenID Connect provider (services/oidc.py)
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks: str = ""  # the key set: https://... (fetched, cached) or a file path
+    oidc_role_claim: str = "ordo_role"  # a role name, or group names mapped below
+    oidc_role_map: dict[str, str] = {}  # e.g. {"oms-ops": "operator"}
     retention_days: float = 365.0  # personal data of orders closed this long ago is erased
     retention_check_minutes: float = 60.0  # how often the dispatcher applies it
     tls_certfile: str = ""  # both set: the API serves HTTPS (and its cookies are Secure)

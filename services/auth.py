@@ -10,6 +10,7 @@ that moment too, so a changed role applies at once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -28,6 +29,7 @@ from config.settings import Settings
 from domain.access import Principal, Role
 from services.audit import Audit
 from services.errors import TooManyAttempts, Unauthenticated
+from services.oidc import OidcVerifier
 from store import access as access_store
 
 Clock = Callable[[], datetime]
@@ -112,6 +114,7 @@ class Auth:
                  clock: Clock = utcnow) -> None:
         self.db, self.read_db, self.settings, self.audit, self.clock = db, read_db, settings, audit, clock
         self.key = secret_key(settings.var_dir, "auth", settings.auth_secret)
+        self.oidc = OidcVerifier(settings) if OidcVerifier.configured(settings) else None
 
     # --- people ---------------------------------------------------------------------------
 
@@ -214,9 +217,12 @@ class Auth:
     # --- every request ----------------------------------------------------------------------
 
     async def from_bearer(self, credential: str) -> Principal:
-        """An API key (`ordo_...`) or an access token from sign-in."""
+        """An API key (`ordo_...`), a token from the company's OpenID Connect provider (its
+        issuer), or an access token from Ordo's own sign-in."""
         if credential.startswith(KEY_PREFIX):
             return await self.from_api_key(credential)
+        if self.oidc is not None and self.oidc.claims_issuer(credential) == self.settings.oidc_issuer:
+            return await asyncio.to_thread(self.oidc.principal, credential)  # may fetch the key set
         principal, _ = await self.from_access_token(credential)
         return principal
 
