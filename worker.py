@@ -33,6 +33,7 @@ from activities.rule_log import log_changes
 from activities.store import StoreActivities
 from activities.wms import WmsActivities
 from config import queues
+from config.keys import audit_key
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
@@ -61,7 +62,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
     rules = RuleEngine(settings.rules_dir, reload_interval=settings.rules_reload_seconds)
     try:
-        await _log_rules_in_force(db, rules)
+        await _log_rules_in_force(db, rules, settings)
         yield Resources(db=db, http=http, rules=rules)
     finally:
         rules.close()
@@ -69,11 +70,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         await db.dispose()
 
 
-async def _log_rules_in_force(db: AsyncEngine, rules: RuleEngine) -> None:
+async def _log_rules_in_force(db: AsyncEngine, rules: RuleEngine, settings: Settings) -> None:
     """The versions this worker starts with go to the rule-change log (if they are new)."""
     changes = rules.take_changes()
     try:
-        await log_changes(db, changes)
+        await log_changes(db, changes, audit_key(settings.var_dir, settings.audit_key))
     except Exception as exc:  # the first decision writes them instead
         rules.requeue(changes)
         log.warning("rules.log_deferred", error=str(exc))

@@ -14,8 +14,8 @@ from rules.format import RuleFile
 from store import decisions
 
 
-async def log_changes(db: AsyncEngine, changes: list[VersionChange]) -> int:
-    """Returns how many entries were appended."""
+async def log_changes(db: AsyncEngine, changes: list[VersionChange], audit_key: bytes | None = None) -> int:
+    """Returns how many entries were appended; each also in the audit trail given its key."""
     appended = 0
     for change in changes:
         for _ in range(5):  # lost the race for the next sequence number: look again
@@ -29,7 +29,7 @@ async def log_changes(db: AsyncEngine, changes: list[VersionChange]) -> int:
                 "version": change.version, "previous_version": latest.version if latest else None,
                 "loaded_at": change.loaded_at, "loaded_by": change.loaded_by, "source": change.source,
                 "summary": diff_rulesets(before, after).summary(), "content": change.content,
-            }):
+            }, audit_key):
                 appended += 1
                 break
     return appended

@@ -14,6 +14,7 @@ from temporalio import activity
 from activities.contracts import store as contract
 from activities.errors import business_failure
 from activities.rule_log import log_changes
+from config.keys import audit_key
 from config.settings import Settings, get_settings
 from domain.errors import FieldError
 from domain.exceptions import ExceptionKind
@@ -77,7 +78,8 @@ class StoreActivities:
         """Versions that went live since the last call go to the rule-change log."""
         changes = self.rules.take_changes()
         try:
-            return await log_changes(self.db, changes)
+            key = audit_key(self.settings.var_dir, self.settings.audit_key)
+            return await log_changes(self.db, changes, key)
         except Exception:
             self.rules.requeue(changes)  # written by the next decision instead
             raise

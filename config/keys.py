@@ -26,6 +26,11 @@ def secret_key(var_dir: Path, name: str, configured: str = "") -> bytes:
     return path.read_text(encoding="ascii").strip().encode()
 
 
+def audit_key(var_dir: Path, configured: str = "") -> bytes:
+    """The key of the audit trail's hash chain (ORDO_AUDIT_KEY, or var/keys/audit.key)."""
+    return secret_key(var_dir, "audit", configured)
+
+
 def write_private(path: Path, text: str, exclusive: bool = False) -> bool:
     """Write a file only its owner can read (0600), whole or not at all: written beside it,
     then linked (`exclusive`: an existing file is left alone and False returned) or renamed

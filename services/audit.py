@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from config.keys import secret_key
+from config import keys
 from config.masking import mask_value
 from config.settings import Settings
 from domain.access import Permission, Principal
@@ -18,7 +18,7 @@ from store.audit import AuditEntry, ChainCheck
 
 
 def audit_key(settings: Settings) -> bytes:
-    return secret_key(settings.var_dir, "audit", settings.audit_key)
+    return keys.audit_key(settings.var_dir, settings.audit_key)
 
 
 class Audit:

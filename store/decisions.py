@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.messages import BookingEvent, Decision
 from domain.records import DecisionRow, RuleVersionRecord
-from store import followups
+from store import audit, followups
 from store import tables as t
 
 
@@ -81,11 +81,17 @@ async def latest_version(engine: AsyncEngine, ruleset: str) -> RuleVersionRecord
         return RuleVersionRecord.model_validate(row._mapping) if row else None
 
 
-async def append_version(engine: AsyncEngine, entry: dict[str, Any]) -> bool:
-    """Append at the next sequence number; False when another process appended first."""
+async def append_version(engine: AsyncEngine, entry: dict[str, Any], audit_key: bytes | None = None) -> bool:
+    """Append at the next sequence number; False when another process appended first. With
+    `audit_key`, the version going live is in the audit trail too, in the same transaction."""
     try:
         async with engine.begin() as conn:
             await conn.execute(t.rule_versions.insert().values(**entry))
+            if audit_key is not None:
+                await audit.append(conn, audit_key, entry["loaded_by"] or "system:rules",
+                                   "rules.version_live", f"{entry['ruleset']}@{entry['version']}",
+                                   {"previous_version": entry["previous_version"], "source": entry["source"],
+                                    "summary": entry["summary"]})
         return True
     except IntegrityError:
         return False

@@ -17,6 +17,7 @@ import httpx
 
 from activities.rule_log import log_changes
 from api.app import create_app
+from config.keys import audit_key
 from config.settings import PROJECT_ROOT, Settings
 from domain.messages import Quote
 from domain.rulesets import PriorityOutcome
@@ -24,7 +25,7 @@ from rules.check import check_directory
 from rules.engine import EngineProcess, RuleEngine, compile_loaded
 from rules.explain import explain
 from rules.simulate import Simulator
-from store import decisions, orders
+from store import audit, decisions, orders
 from store.db import make_engine
 from tests.factories import make_order
 from tests.harness import auth_headers, prepare_database, serve_app
@@ -193,3 +194,22 @@ async def test_the_commands_and_the_api_over_a_real_database(db_url: str, tmp_pa
                               params={"ruleset": "priority", "content": "true"})).json()
         [entry] = one["versions"]
         assert entry["content"]["rules"][0]["id"] == "fraud-cod-high-value" and entry["seq"] == 1
+
+
+async def test_each_rule_version_going_live_is_in_the_audit_trail(db_url: str, tmp_path: Path) -> None:
+    await prepare_database(db_url)
+    db = make_engine(db_url)
+    engine = RuleEngine(PROJECT_ROOT / "rules")
+    key = audit_key(tmp_path)
+    try:
+        changes = engine.take_changes()
+        assert await log_changes(db, changes, key) == len(changes) > 0
+        assert await log_changes(db, changes, key) == 0  # already live: no second row either
+        async with db.connect() as conn:
+            rows = await audit.entries(conn, action="rules.version_live", limit=100)
+            check = await audit.verify(conn, key)
+        assert sorted(r.target for r in rows) == sorted(f"{c.ruleset}@{c.version}" for c in changes)
+        assert check.ok and check.checked == len(changes)
+    finally:
+        engine.close()
+        await db.dispose()
