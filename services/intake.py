@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels import pos_csv, registry, shopify
 from channels.base import Intake, PayloadError
+from config.masking import mask_text
 from domain.access import Permission, Principal
 from domain.errors import FieldError
 from domain.model import Product, workflow_id_for
@@ -149,7 +150,9 @@ class IntakeService:
     async def dead_letters(self, who: Principal, limit: int, include_resolved: bool = False
                            ) -> list[DeadLetterRecord]:
         require(who, Permission.INTAKE_READ)
-        return await inbox_store.dead_letters(self.db, limit, include_resolved=include_resolved)
+        found = await inbox_store.dead_letters(self.db, limit, include_resolved=include_resolved)
+        # a refused payload is shown with phones, emails and ID numbers masked (a retry reads the original)
+        return [r.model_copy(update={"body": mask_text(r.body)}) for r in found]
 
     async def retry(self, who: Principal, dead_letter_id: int) -> Outcome:
         """Run a refused payload through its adapter again (after the catalogue or an adapter

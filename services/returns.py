@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from channels import returns as channel_returns
 from channels.base import PayloadError
 from config import queues
+from config.masking import mask_value
 from domain.access import Permission, Principal
 from domain.errors import FieldError, field_path
 from domain.model import Order
@@ -40,6 +41,11 @@ CHANNELS = ("shopify", "taobao", "tmall")
 class Opened:
     rma: str
     created: bool  # false: the same request was made before, this is its RMA
+
+
+def _masked(record: ReturnRecord) -> ReturnRecord:
+    """A customer's note may hold a phone number or an address: masked like everything personal."""
+    return record.model_copy(update={"request": mask_value("request", record.request)})
 
 
 class Returns:
@@ -130,11 +136,11 @@ class Returns:
         found = await return_store.get(self.read_db, rma)
         if found is None or not who.sees_order(found.order_id):
             raise NotFound(f"no return {rma}")
-        return found
+        return _masked(found)
 
     async def for_order(self, who: Principal, order_id: str) -> list[ReturnRecord]:
         require_order(who, Permission.RETURNS_READ, order_id)
-        return await return_store.for_order(self.read_db, order_id)
+        return [_masked(r) for r in await return_store.for_order(self.read_db, order_id)]
 
     async def review(self, who: Principal, rma: str, approval: ReturnApproval) -> ReturnState:
         """An operator approves or rejects a return the rules held (or a refund the gateway
