@@ -166,6 +166,7 @@ async def test_import_dead_letters_and_retry_after_the_catalogue_is_fixed(
     listed = await asyncio.to_thread(ordo, "intake", "dead-letters", "--json", env=env)
     [dead] = json.loads(listed.stdout)
     assert dead["channel"] == "text" and "蓝牙音箱" in dead["body"]
+    assert "电话138****5678" in dead["body"]  # listed masked; the retry below reads the original
 
     db = make_engine(db_url)
     try:
