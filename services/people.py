@@ -5,7 +5,6 @@ makes so a new install needs no set-up."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -25,27 +24,8 @@ MIN_PASSWORD = 12
 LOCAL_TOKEN_NAME = "local-admin"
 
 
-class UserView(BaseModel):
-    username: str
-    role: str
-    channels: list[str]
-    warehouses: list[str]
-    disabled: bool
-    locked_until: datetime | None
-    last_login_at: datetime | None
-    created_at: datetime
-
-
-class TokenView(BaseModel):
-    id: str
-    name: str
-    role: str
-    channels: list[str]
-    warehouses: list[str]
-    created_by: str
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    created_at: datetime
+UserView = access_store.UserSummary
+TokenView = access_store.TokenSummary
 
 
 class NewToken(BaseModel):

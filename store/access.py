@@ -13,24 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from store import tables as t
 
 
-class UserRow(BaseModel):
+class UserSummary(BaseModel):
+    """An account as an admin sees it: no hash, no failure count."""
+
     username: str
-    password_hash: str
     role: str
     channels: list[str]
     warehouses: list[str]
     disabled: bool
-    failed_logins: int
-    last_failed_at: datetime | None
     locked_until: datetime | None
     last_login_at: datetime | None
     created_at: datetime
 
 
-class TokenRow(BaseModel):
+class UserRow(UserSummary):
+    password_hash: str
+    failed_logins: int
+    last_failed_at: datetime | None
+
+
+class TokenSummary(BaseModel):
+    """An API key as an admin sees it: its id and name, never the key or its hash."""
+
     id: str
     name: str
-    secret_hash: str
     role: str
     channels: list[str]
     warehouses: list[str]
@@ -38,6 +44,10 @@ class TokenRow(BaseModel):
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+
+
+class TokenRow(TokenSummary):
+    secret_hash: str
 
 
 class SessionRow(BaseModel):
