@@ -122,13 +122,13 @@ class Auth:
         now = self.clock()
         async with self.read_db.connect() as conn:
             user = await access_store.get_user(conn, username)
-        if user is None:
-            password_matches(_decoy_hash(), password)
+        if user is None:  # argon2 is slow on purpose: off the event loop
+            await asyncio.to_thread(password_matches, _decoy_hash(), password)
             await self.audit.write("anonymous", "auth.login_failed", f"user:{username}",
                                    reason="unknown user", source=source)
             raise Unauthenticated(WRONG)
         self._refuse_while_locked(user, now)
-        if not password_matches(user.password_hash, password):
+        if not await asyncio.to_thread(password_matches, user.password_hash, password):
             await self._failed(user, now, source)
         if user.disabled:
             await self.audit.write(f"user:{username}", "auth.login_failed", f"user:{username}",
