@@ -54,6 +54,7 @@ class Resources:
     db: AsyncEngine
     http: httpx.AsyncClient
     rules: RuleEngine
+    vault: Vault  # the WMS and carrier activities read label addresses from it
 
 
 @contextlib.asynccontextmanager
@@ -63,7 +64,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     rules = RuleEngine(settings.rules_dir, reload_interval=settings.rules_reload_seconds)
     try:
         await _log_rules_in_force(db, rules, settings)
-        yield Resources(db=db, http=http, rules=rules)
+        yield Resources(db=db, http=http, rules=rules, vault=Vault(db, settings.var_dir))
     finally:
         rules.close()
         await http.aclose()
@@ -94,11 +95,11 @@ def activities_for(name: str, res: Resources, settings: Settings) -> list[Callab
                 inv.alert, inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,
                 inv.backordered_orders, inv.plan_rebalance, ret.record_return, ret.book_returned_units]
     if name == queues.WMS:
-        wms = WmsActivities(res.http, settings, Vault(res.db, settings.var_dir))
+        wms = WmsActivities(res.http, settings, res.vault)
         return [wms.create_delivery_order, wms.cancel_delivery_order, wms.transfer, wms.snapshot,
                 wms.create_return_order]
     if name == queues.CARRIERS:
-        car = CarrierActivities(res.http, settings, Vault(res.db, settings.var_dir))
+        car = CarrierActivities(res.http, settings, res.vault)
         return [car.create_waybill, car.cancel_waybill]
     if name == queues.CHANNELS:
         return [ChannelActivities(res.http, settings).confirm_shipment]

@@ -47,6 +47,8 @@ class StoreActivities:
         self.db = db
         self.rules = rules
         self.settings = settings or get_settings()
+        # read once: the rule-change log is written from the decision activity's hot path
+        self.audit_key = audit_key(self.settings.var_dir, self.settings.audit_key)
 
     @activity.defn(name=contract.VALIDATE_ORDER.name)
     async def validate_order(self, req: PersistOrder) -> ValidatedOrder:
@@ -78,8 +80,7 @@ class StoreActivities:
         """Versions that went live since the last call go to the rule-change log."""
         changes = self.rules.take_changes()
         try:
-            key = audit_key(self.settings.var_dir, self.settings.audit_key)
-            return await log_changes(self.db, changes, key)
+            return await log_changes(self.db, changes, self.audit_key)
         except Exception:
             self.rules.requeue(changes)  # written by the next decision instead
             raise

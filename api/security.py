@@ -105,10 +105,6 @@ ROUTES: dict[tuple[str, str], Rule] = {
 }
 
 
-def rule_for(method: str, path: str) -> Rule | None:
-    return ROUTES.get((method, path))
-
-
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Every (method, path) the app answers, read from its own route table (HEAD aside)."""
     found: set[tuple[str, str]] = set()
@@ -142,7 +138,7 @@ async def guard(request: Request, services: ServicesDep) -> None:
     """Runs before every route (an app-wide dependency)."""
     route = request.scope.get("route")
     path = route.path if isinstance(route, APIRoute) else request.url.path
-    rule = rule_for(request.method, path)
+    rule = ROUTES.get((request.method, path))
     if rule is None:
         raise Forbidden(f"{request.method} {path} is in no permission table entry; it is closed")
     if rule in (PUBLIC, SIGNED):

@@ -37,6 +37,18 @@ async def ensure_local_admin(settings: Settings, db: AsyncEngine, console: Conso
                       f"admin API key is in {path}.", soft_wrap=True, highlight=False)
 
 
+async def ensure_local_admin_at(settings: Settings, console: Console = err) -> None:
+    """`ensure_local_admin` on the settings' database, renewing the local key: what a stack
+    that `ordo` starts (`ordo up`, the benchmarks) does before anything calls its API."""
+    from store.db import make_engine
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        await ensure_local_admin(settings, engine, console, renew_key=True)
+    finally:
+        await engine.dispose()
+
+
 async def caller(settings: Settings, db: AsyncEngine, permission: Permission | None = None) -> Principal:
     """The principal behind this command's credential; exits 2 with what to do when there is
     none that works, or when it lacks `permission`."""

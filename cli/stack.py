@@ -15,7 +15,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from cli.commands.catalogue import import_file
-from cli.credentials import ensure_local_admin
+from cli.credentials import ensure_local_admin_at
 from cli.processes import StartupError, Supervisor, find_binary, free_ports
 from config import queues
 from config import search_attributes as sa
@@ -77,11 +77,7 @@ async def prepare_database(settings: Settings, console: Console) -> None:
         counts = await import_file(DEMO_CATALOGUE, url)
         console.print(f"loaded the demo catalogue ({DEMO_CATALOGUE.relative_to(PROJECT_ROOT)}): "
                       + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    engine = make_engine(url)
-    try:
-        await ensure_local_admin(settings, engine, console, renew_key=True)
-    finally:
-        await engine.dispose()
+    await ensure_local_admin_at(settings, console)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

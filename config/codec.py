@@ -13,14 +13,12 @@ through untouched.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, PayloadCodec
 
-from config.sealing import NONCE_BYTES, Sealer, SealError
+from config.sealing import Sealer
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -31,27 +29,16 @@ class EncryptionCodec(PayloadCodec):
         self.keys = keys
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        key_id = self.keys.current
-        aes = AESGCM(self.keys.keys[key_id])
-        out = []
-        for p in payloads:
-            nonce = os.urandom(NONCE_BYTES)
-            out.append(Payload(metadata={"encoding": ENCODING, KEY_ID: key_id.encode()},
-                               data=nonce + aes.encrypt(nonce, p.SerializeToString(), None)))
-        return out
+        return [self._encrypted(p) for p in payloads]
+
+    def _encrypted(self, payload: Payload) -> Payload:
+        key_id, blob = self.keys.encrypt(payload.SerializeToString())
+        return Payload(metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=blob)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        out = []
-        for p in payloads:
-            if p.metadata.get("encoding", b"") != ENCODING:
-                out.append(p)
-                continue
-            key_id = p.metadata.get(KEY_ID, b"").decode()
-            if key_id not in self.keys.keys:
-                raise SealError(f"this payload was encrypted with key '{key_id}', which is not in var/keys")
-            plain = AESGCM(self.keys.keys[key_id]).decrypt(p.data[:NONCE_BYTES], p.data[NONCE_BYTES:], None)
-            out.append(Payload.FromString(plain))
-        return out
+        """Raises SealError for a payload whose key is gone or that was changed."""
+        return [Payload.FromString(self.keys.decrypt(p.metadata.get(KEY_ID, b"").decode(), p.data))
+                if p.metadata.get("encoding", b"") == ENCODING else p for p in payloads]
 
 
 def with_codec(converter: DataConverter, keys: Sealer | None) -> DataConverter:

@@ -33,31 +33,33 @@ class Sealer:
             raise ValueError(f"no key '{current}'")
         self.keys, self.current = keys, current
 
-    def seal(self, data: bytes, context: bytes = b"") -> str:
-        """`context` is bound to the value (AES-GCM associated data): a value moved to another
-        row or purpose does not open."""
+    def encrypt(self, data: bytes, context: bytes = b"") -> tuple[str, bytes]:
+        """(the current key's id, nonce + ciphertext). `context` is bound to the value (AES-GCM
+        associated data): a value moved to another row or purpose does not open."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, data, context)
-        return f"{PREFIX}.{self.current}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+        return self.current, nonce + AESGCM(self.keys[self.current]).encrypt(nonce, data, context)
+
+    def decrypt(self, key_id: str, blob: bytes, context: bytes = b"") -> bytes:
+        if key_id not in self.keys:
+            raise SealError(f"this value was sealed with key '{key_id}', which is not in var/keys")
+        try:
+            return AESGCM(self.keys[key_id]).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
+        except Exception:
+            raise SealError(f"the value sealed with key {key_id} does not open: changed or moved") from None
+
+    def seal(self, data: bytes, context: bytes = b"") -> str:
+        key_id, blob = self.encrypt(data, context)
+        return f"{PREFIX}.{key_id}.{base64.urlsafe_b64encode(blob).decode()}"
 
     def open(self, value: str, context: bytes = b"") -> bytes:
         try:
             prefix, key_id, body = value.split(".", 2)
-            key = self.keys[key_id]
-            raw = base64.urlsafe_b64decode(body.encode())
-        except (ValueError, KeyError) as exc:
-            raise SealError(f"cannot open this value ({type(exc).__name__}); is its key in "
-                            "var/keys?") from None
+            blob = base64.urlsafe_b64decode(body.encode())
+        except ValueError:
+            raise SealError("not a sealed value") from None
         if prefix != PREFIX:
             raise SealError("not a sealed value")
-        try:
-            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context)
-        except Exception:
-            raise SealError(f"the value sealed with key {key_id} does not open: changed or moved") from None
-
-    @staticmethod
-    def is_sealed(value: str) -> bool:
-        return value.startswith(PREFIX + ".")
+        return self.decrypt(key_id, blob, context)
 
 
 _KEY_FILE = re.compile(r"^(?P<purpose>[a-z]+)-(?P<n>\d+)\.key$")

@@ -97,10 +97,6 @@ class Principal(BaseModel):
         """An order id is `<channel>-<external id>`, and a channel name has no hyphen."""
         return self.sees_channel(order_id.split("-", 1)[0])
 
-    @property
-    def scoped(self) -> bool:
-        return bool(self.channels or self.warehouses)
-
 
 def channel_principal(channel: str) -> Principal:
     """A channel's own signed webhook (Shopify's HMAC): it may put in its own orders and

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from config import keys
+from config.keys import audit_key
 from config.masking import mask_value
 from config.settings import Settings
 from domain.access import Permission, Principal
@@ -17,13 +17,9 @@ from store import audit as audit_store
 from store.audit import AuditEntry, ChainCheck
 
 
-def audit_key(settings: Settings) -> bytes:
-    return keys.audit_key(settings.var_dir, settings.audit_key)
-
-
 class Audit:
     def __init__(self, db: AsyncEngine, read_db: AsyncEngine, settings: Settings) -> None:
-        self.db, self.read_db, self.key = db, read_db, audit_key(settings)
+        self.db, self.read_db, self.key = db, read_db, audit_key(settings.var_dir, settings.audit_key)
 
     async def record(self, conn: AsyncConnection, who: Principal | str, action: str, target: str = "",
                      **detail: Any) -> AuditEntry:

@@ -109,6 +109,17 @@ def principal_of_token(token: access_store.TokenRow) -> Principal:
                      warehouses=tuple(token.warehouses))
 
 
+async def token_of_key(read_db: AsyncEngine, key: str) -> access_store.TokenRow | None:
+    """The stored key this whole key is (its id names the row, its hash must match), revoked
+    or not; None for anything else."""
+    parts = key.split("_", 2)
+    if len(parts) != 3:
+        return None
+    async with read_db.connect() as conn:
+        token = await access_store.get_token(conn, parts[1])
+    return token if token is not None and hmac.compare_digest(token.secret_hash, sha256(key)) else None
+
+
 class Auth:
     def __init__(self, db: AsyncEngine, read_db: AsyncEngine, settings: Settings, audit: Audit,
                  clock: Clock = utcnow) -> None:
@@ -249,12 +260,8 @@ class Auth:
         return principal_of_user(user, session.id), session.csrf_token
 
     async def from_api_key(self, key: str) -> Principal:
-        parts = key.split("_", 2)
-        token = None
-        if len(parts) == 3:
-            async with self.read_db.connect() as conn:
-                token = await access_store.get_token(conn, parts[1])
-        if token is None or not hmac.compare_digest(token.secret_hash, sha256(key)):
+        token = await token_of_key(self.read_db, key)
+        if token is None:
             raise Unauthenticated("unknown API key; create one with `ordo tokens create`")
         if token.revoked_at is not None:
             raise Unauthenticated(f"the API key '{token.name}' was revoked; ask an admin for a new one")

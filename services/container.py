@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config.codec import EncryptionCodec
+from config.sealing import sealer
 from config.settings import Settings
 from services.audit import Audit
 from services.auth import Auth
@@ -39,6 +41,7 @@ class Services:
     people: People
     vault: Vault
     privacy: Privacy
+    codec: EncryptionCodec  # the Web UI's codec server (api/routes/codec.py)
 
 
 @contextlib.asynccontextmanager
@@ -56,7 +59,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                        orders=Orders(db, read_db, temporal, audit, vault),
                        returns=Returns(db, read_db, temporal, audit), wms=WmsReports(db, temporal, settings),
                        audit=audit, auth=Auth(db, read_db, settings, audit),
-                       people=People(db, read_db, audit), vault=vault, privacy=Privacy(db, audit))
+                       people=People(db, read_db, audit), vault=vault, privacy=Privacy(db, audit),
+                       codec=EncryptionCodec(sealer(settings.var_dir, "codec")))
     finally:
         await writer.stop()
         await db.dispose()

@@ -16,7 +16,7 @@ from domain.access import SYSTEM, Permission, Principal, Role
 from domain.errors import FieldError
 from services.access import require
 from services.audit import Audit
-from services.auth import hash_password, new_api_key, sha256, utcnow
+from services.auth import hash_password, new_api_key, sha256, token_of_key, utcnow
 from services.errors import Conflict, Invalid, NotFound
 from store import access as access_store
 
@@ -172,10 +172,5 @@ class People:
         return password, path
 
     async def _key_works(self, path: Path) -> bool:
-        key = read_key_file(path)
-        parts = key.split("_", 2)
-        if len(parts) != 3:
-            return False
-        async with self.read_db.connect() as conn:
-            row = await access_store.get_token(conn, parts[1])
-        return row is not None and row.revoked_at is None and row.secret_hash == sha256(key)
+        row = await token_of_key(self.read_db, read_key_file(path))
+        return row is not None and row.revoked_at is None

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Request
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.deps import ServicesDep
 from api.security import Caller
-from config.codec import EncryptionCodec
-from config.sealing import SealError, sealer
+from config.sealing import SealError
 from domain.errors import FieldError
 from services.errors import Invalid
 
@@ -31,16 +29,12 @@ async def _payloads(request: Request) -> Payloads:
                       [FieldError(field="payloads", reason=f"send {shape} ({exc})")]) from None
 
 
-def _codec(services: ServicesDep) -> EncryptionCodec:
-    return EncryptionCodec(sealer(services.settings.var_dir, "codec"))
-
-
 @router.post("/codec/decode")
 async def decode(request: Request, who: Caller, services: ServicesDep) -> dict[str, Any]:
     """Payloads as the workers read them (personal data in them is vault references)."""
     try:
-        decoded = await _codec(services).decode(list((await _payloads(request)).payloads))
-    except (SealError, InvalidTag, ValueError) as exc:
+        decoded = await services.codec.decode(list((await _payloads(request)).payloads))
+    except (SealError, ValueError) as exc:
         raise Invalid("a payload does not decode: not Ordo's, changed, or its key is gone", [FieldError(
             field="payloads", reason=str(exc) or type(exc).__name__)]) from None
     return json_format.MessageToDict(Payloads(payloads=decoded))
@@ -49,5 +43,5 @@ async def decode(request: Request, who: Caller, services: ServicesDep) -> dict[s
 @router.post("/codec/encode")
 async def encode(request: Request, who: Caller, services: ServicesDep) -> dict[str, Any]:
     """Payloads typed in the UI (a signal's input), encrypted as Ordo's workers expect them."""
-    encoded = await _codec(services).encode(list((await _payloads(request)).payloads))
+    encoded = await services.codec.encode(list((await _payloads(request)).payloads))
     return json_format.MessageToDict(Payloads(payloads=encoded))

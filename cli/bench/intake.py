@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench.baseline import BaselineWorkflow
-from cli.credentials import bearer, ensure_local_admin
+from cli.credentials import bearer, ensure_local_admin_at
 from cli.processes import Supervisor, find_binary, free_ports
 from cli.stack import settings_env
 from config import queues
@@ -128,11 +128,7 @@ async def run_intake_bench(orders: int, out_dir: Path, console: Console) -> dict
         var_dir=var, temporal_address=f"127.0.0.1:{temporal_port}", temporal_ui_port=ui, api_port=api_port
     )
     await asyncio.to_thread(migrate, settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        await ensure_local_admin(settings, engine, console, renew_key=True)
-    finally:
-        await engine.dispose()
+    await ensure_local_admin_at(settings, console)
     auth = bearer(settings)
     env = {**settings_env(settings), "ORDO_LOG_LEVEL": "warning"}
     api = f"http://127.0.0.1:{api_port}"

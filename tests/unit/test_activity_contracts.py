@@ -67,22 +67,22 @@ def _contracts() -> list[Activity[typing.Any, typing.Any]]:
 
 
 class _Unused:
-    """Stands in for the database, HTTP client and rule engine: registration never uses them."""
+    """Stands in for the database, HTTP client, rule engine and vault: registration never uses them."""
 
 
-def _registered() -> dict[str, tuple[str, activity._Definition]]:
-    res = worker.Resources(db=_Unused(), http=_Unused(), rules=_Unused())  # type: ignore[arg-type]
+def _registered(var_dir: Path) -> dict[str, tuple[str, activity._Definition]]:
+    res = worker.Resources(db=_Unused(), http=_Unused(), rules=_Unused(), vault=_Unused())  # type: ignore[arg-type]
     table = {}
     for queue in queues.ALL:
-        for fn in worker.activities_for(queue, res, Settings()):
+        for fn in worker.activities_for(queue, res, Settings(var_dir=var_dir)):
             defn = activity._Definition.must_from_callable(fn)
             assert defn.name is not None and defn.name not in table, f"{defn.name} registered twice"
             table[defn.name] = (queue, defn)
     return table
 
 
-def test_every_contract_has_one_implementation_with_its_queue_and_types() -> None:
-    registered = _registered()
+def test_every_contract_has_one_implementation_with_its_queue_and_types(tmp_path: Path) -> None:
+    registered = _registered(tmp_path)
     contracts = _contracts()
     assert len(contracts) == len({c.name for c in contracts}) == len(registered) == 33
     for c in contracts:
