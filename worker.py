@@ -36,7 +36,7 @@ from config import queues
 from config.keys import audit_key
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
-from config.temporal import connect
+from config.temporal import connect, metrics_port, worker_runtime
 from rules.engine import RuleEngine
 from store.db import make_engine
 from store.vault import Vault
@@ -125,7 +125,7 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
 async def serve(names: Sequence[str], settings: Settings) -> None:
     configure_logging(settings.log_level, component=f"worker:{','.join(names)}")
     try:
-        client = await connect(settings)
+        client = await connect(settings, worker_runtime(metrics_port(settings, list(names))))
     except Exception as exc:
         raise SystemExit(
             f"cannot reach Temporal at {settings.temporal_address}: {exc}. Start it with "

@@ -7,6 +7,7 @@ every write is idempotent by a key from the workflow, so a retry never writes tw
 from __future__ import annotations
 
 import asyncio
+import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
@@ -70,7 +71,12 @@ class StoreActivities:
 
     @activity.defn(name=contract.DECIDE.name)
     async def decide(self, req: DecisionRequest) -> Decision:
+        started = time.perf_counter()
         made = await asyncio.to_thread(self.rules.decide, req.ruleset, req.facts, req.step)
+        if activity.in_activity():
+            meter = activity.metric_meter().with_additional_attributes({"ruleset": req.ruleset})
+            meter.create_histogram_float("ordo_decision_seconds", "time to evaluate one rule decision, "
+                                         "per rule set", "s").record(time.perf_counter() - started)
         decision = made.model_copy(update={"key": req.key})
         await self.log_rule_changes()
         await decisions.record_decision(self.db, req.order_id, req.key, decision)

@@ -20,13 +20,18 @@ from api.routes import (
     carriers,
     catalog,
     codec,
+    console,
+    dashboard,
+    divisions,
     intake,
     inventory,
+    metrics,
     orders,
     payments,
     returns,
     rules,
     wms,
+    work_queue,
 )
 from api.security import guard
 from config.logs import configure_logging
@@ -64,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=ui_origins(settings), allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["content-type", "authorization", "x-namespace"])
     for module in (auth, intake, orders, payments, returns, wms, inventory, carriers, catalog, rules, admin,
-                   codec):
+                   codec, work_queue, dashboard, divisions, metrics, console):
         app.include_router(module.router)
     describe_raw_bodies(app, Order, ReturnRequest)
     return app

@@ -74,7 +74,8 @@ def check_ports(ports: dict[str, int]) -> None:
         raise StartupError(
             "ports already in use: " + "; ".join(busy) + ". Stop the other process (is another "
             "`ordo up` running? `ss -ltnp` shows who holds a port) or move Ordo with "
-            "ORDO_API_PORT / ORDO_TEMPORAL_ADDRESS / ORDO_TEMPORAL_UI_PORT.")
+            "ORDO_API_PORT / ORDO_TEMPORAL_ADDRESS / ORDO_TEMPORAL_UI_PORT / ORDO_WORKER_METRICS_PORTS "
+            "(a JSON list, one port per queue).")
 
 
 def find_binary(name: str) -> str:

@@ -5,6 +5,7 @@ the next depends on it. Used by `ordo up` and the benchmarks."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,8 @@ DEMO_CATALOGUE = PROJECT_ROOT / "config" / "demo" / "catalog.yaml"
 def isolated_settings(var: Path, **overrides: Any) -> Settings:
     """Settings for a stack of its own (the benchmark's, `ordo chaos`'s): free ports, its own
     var directory, so it never clashes with a running `ordo up`."""
-    temporal, ui, api, wms, car, pay, chan = free_ports(7)
+    temporal, ui, api, wms, car, pay, chan, *metrics = free_ports(7 + len(queues.ALL))
+    overrides.setdefault("worker_metrics_ports", metrics)
     return Settings(var_dir=var, temporal_address=f"127.0.0.1:{temporal}", temporal_ui_port=ui,
                     api_port=api, wms_url=f"http://127.0.0.1:{wms}", carriers_url=f"http://127.0.0.1:{car}",
                     payments_url=f"http://127.0.0.1:{pay}", channels_url=f"http://127.0.0.1:{chan}",
@@ -94,7 +96,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_ALIPAY_SECRET": settings.alipay_secret,
             "ORDO_HTTP_TIMEOUT_SECONDS": str(settings.http_timeout_seconds),
             "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower(),
-            "ORDO_PAYLOAD_ENCRYPTION": str(settings.payload_encryption).lower()}
+            "ORDO_PAYLOAD_ENCRYPTION": str(settings.payload_encryption).lower(),
+            "ORDO_WORKER_METRICS_PORTS": json.dumps(settings.worker_metrics_ports)}
 
 
 async def start_stack(sup: Supervisor, settings: Settings, sim_failure_rate: float,

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # Units of every stock row kept back from a channel (JSON, e.g. {"taobao": 2}): the
     # marketplace's copy of our stock lags, so it is never shown the last few units.
     channel_buffers: dict[str, int] = {}
+    # Each worker's Temporal SDK metrics (Prometheus, on 127.0.0.1 only), one port per queue in
+    # the order of config.queues.ALL; the API's /metrics gathers them behind sign-in. Empty: off.
+    worker_metrics_ports: list[int] = []
+    low_stock_units: int = 5  # the console highlights a SKU at a warehouse with this many free units or fewer
+    temporal_ui_url: str = ""  # the Web UI as people reach it, when not http://<temporal host>:<ui port>
     inventory_schedules: bool = True  # false: `ordo up` removes the two schedules below
     reconcile_every_minutes: float = 15.0  # WMS snapshot vs ledger (a Temporal schedule)
     reconcile_confirm_seconds: float = 60.0  # a difference must persist this long to be drift

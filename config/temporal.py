@@ -8,8 +8,10 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
+from config import queues
 from config.codec import with_codec
 from config.sealing import sealer
 from config.settings import Settings
@@ -35,11 +37,30 @@ def data_converter(settings: Settings) -> DataConverter:
     return with_codec(pydantic_data_converter, keys)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         api_key=settings.temporal_api_key or None,
         tls=tls_config(settings),
+        runtime=runtime,
     )
+
+
+def metrics_port(settings: Settings, queue_names: list[str]) -> int | None:
+    """The port a worker of these queues serves its metrics on (a worker of every queue
+    takes the first)."""
+    if not settings.worker_metrics_ports:
+        return None
+    index = queues.ALL.index(queue_names[0]) if len(queue_names) == 1 else 0
+    return settings.worker_metrics_ports[index] if index < len(settings.worker_metrics_ports) else None
+
+
+def worker_runtime(port: int | None) -> Runtime | None:
+    """A runtime exporting the SDK's metrics (and Ordo's own, recorded through the activity
+    metric meter) for Prometheus on loopback: reachable only through the API's /metrics."""
+    if port is None:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+        bind_address=f"127.0.0.1:{port}", durations_as_seconds=True)))

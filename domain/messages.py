@@ -249,6 +249,9 @@ class StatusRecord(BaseModel):
     status: OrderStatus
     priority: str = ""
     exception_type: str = ""
+    exception_reason: str = ""
+    at: datetime | None = None  # the workflow's time of the change: the timeline and the dashboard
+    ship_by: datetime | None = None
 
 
 class ShipmentRecord(BaseModel):
@@ -258,6 +261,8 @@ class ShipmentRecord(BaseModel):
     carrier: str = ""
     waybill_no: str = ""
     at: datetime | None = None  # the workflow's time of the change (a return's window counts from delivery)
+    fee: Decimal | None = None  # what the booked carrier charges
+    promised_by: datetime | None = None  # when the carrier promised delivery
 
 
 class PersistOrder(BaseModel):

@@ -173,3 +173,25 @@ class DeadLetterRecord(Record):
     retried_at: datetime | None
     resolved_inbox_id: int | None
     created_at: datetime
+
+
+class StockLevel(Record):
+    """A row of the console's inventory page: one SKU at one warehouse. `low`: what is free
+    to promise is at or below the low-stock line (`ORDO_LOW_STOCK_UNITS`)."""
+
+    sku: str
+    name: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available: int
+    in_transit: int
+    defective: int
+    low: bool
+
+
+class TransitionRow(Record):
+    status: str
+    exception_type: str
+    at: datetime

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import queues
 from domain.access import Permission, Principal
-from domain.records import InventoryAlertRecord, StockMovementRecord, WarehouseStock
+from domain.records import InventoryAlertRecord, StockLevel, StockMovementRecord, WarehouseStock
 from domain.stock_messages import ReconcileReport, ReconcileRequest
 from services.access import require
 from services.errors import Forbidden, NotFound
@@ -89,3 +89,10 @@ async def reconcile_now(who: Principal, temporal: LazyTemporal, req: ReconcileRe
     return await client.execute_workflow(
         "ReconcileWorkflow", req, id=f"inventory-reconcile-now-{uuid.uuid4().hex[:8]}",
         task_queue=queues.ORDERS, result_type=ReconcileReport)
+
+
+async def levels(who: Principal, db: AsyncEngine, low_line: int, sku: str = "",
+                 low_only: bool = False) -> list[StockLevel]:
+    """Every SKU at the caller's warehouses, the lowest first."""
+    require(who, Permission.INVENTORY_READ)
+    return await ledger.stock_levels(db, who.warehouses, low_line, sku, low_only)

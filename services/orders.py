@@ -20,7 +20,7 @@ from config.masking import mask_value
 from domain.access import Permission, Principal, Purpose
 from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState
 from domain.model import Order, workflow_id_for
-from domain.records import OrderRecord
+from domain.records import OrderRecord, TransitionRow
 from services.access import require, require_order
 from services.audit import Audit
 from services.errors import Conflict, NotFound, Unavailable
@@ -117,6 +117,10 @@ class Orders:
         return OrderView(order_id=order_id, workflow_id=workflow_id_for(order_id), status=status,
                          order=record.payload if record else None, record=record, workflow=live,
                          live=live is not None)
+
+    async def timeline(self, who: Principal, order_id: str) -> list[TransitionRow]:
+        require_order(who, Permission.ORDERS_READ, order_id)
+        return await order_store.transitions(self.read_db, order_id)
 
     async def view(self, who: Principal, order_id: str, reveal: Purpose | None = None) -> dict[str, Any]:
         """The order as a person reads it: personal data masked, unless `reveal` states why

@@ -220,3 +220,10 @@ async def mark_retried(
         await conn.execute(
             update(t.dead_letters).where(t.dead_letters.c.id == dead_letter_id).values(**values)
         )
+
+
+async def pending_count(engine: AsyncEngine) -> int:
+    """Accepted, not yet started: the dispatcher's backlog (an index lookup, not a scan)."""
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(t.inbox)
+                                       .where(t.inbox.c.state == "pending"))).scalar_one())

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.records import StockMovementRecord, WarehouseStock
+from domain.records import StockLevel, StockMovementRecord, WarehouseStock
 from store import tables as t
 
 KINDS = ("opening", "receipt", "adjustment", "reserve", "release", "ship",
@@ -246,3 +246,23 @@ async def backordered_for(engine: AsyncEngine, sku: str) -> list[str]:
             )
         )
         return [r.order_id for r in rows]
+
+
+async def stock_levels(engine: AsyncEngine, warehouses: tuple[str, ...], low_line: int, sku: str = "",
+                       low_only: bool = False, limit: int = 1000) -> list[StockLevel]:
+    """Every SKU at every warehouse (in `warehouses`, if any), lowest availability first."""
+    st = t.stock.c
+    available = st.on_hand - st.reserved - st.safety_stock
+    query = (select(st.sku, t.products.c.name, st.warehouse, st.on_hand, st.reserved, st.safety_stock,
+                    st.in_transit, st.defective, available.label("available"))
+             .select_from(t.stock.join(t.products, t.products.c.sku == st.sku)))
+    if warehouses:
+        query = query.where(st.warehouse.in_(warehouses))
+    if sku:
+        query = query.where(st.sku.startswith(sku, autoescape=True))
+    if low_only:
+        query = query.where(available <= low_line)
+    async with engine.connect() as conn:
+        rows = await conn.execute(query.order_by(available, st.sku, st.warehouse).limit(limit))
+        return [StockLevel(**{**r._mapping, "available": max(r.available, 0), "low": r.available <= low_line})
+                for r in rows]

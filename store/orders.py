@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
-from domain.records import OrderRecord
-from domain.status import OrderStatus, ShipmentStatus
-from store import followups
+from domain.records import OrderRecord, TransitionRow
+from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+from store import followups, rollups
 from store import tables as t
 
 # A parcel's workflow is running, and so can hear a tracking event, in these statuses.
@@ -23,8 +23,10 @@ TRAVELLING = {s.value for s in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHO
                                 ShipmentStatus.OUT_FOR_DELIVERY)}
 
 
-async def save_order(engine: AsyncEngine, order: Order) -> bool:
-    """Idempotent: returns False when the order was already stored."""
+async def save_order(engine: AsyncEngine, order: Order, at: datetime | None = None) -> bool:
+    """Idempotent: returns False when the order was already stored. `at`: when it was taken
+    (now, unless history is being loaded)."""
+    at = at or datetime.now(UTC)
     try:
         async with engine.begin() as conn:
             await conn.execute(t.orders.insert().values(
@@ -32,8 +34,10 @@ async def save_order(engine: AsyncEngine, order: Order) -> bool:
                 external_id=order.external_id, customer_id=order.customer.id,
                 customer_tier=order.customer.tier.value, status=OrderStatus.RECEIVED.value,
                 total=order.total, currency=order.currency,
-                payload=order.model_dump(mode="json"),
+                payload=order.model_dump(mode="json"), created_at=at, updated_at=at,
+                units=sum(ln.quantity for ln in order.lines),
             ))
+            await rollups.add_order(conn, order, at)
             await conn.execute(t.order_lines.insert(), [
                 {"order_id": order.order_id, "line_no": i, "sku": ln.sku,
                  "quantity": ln.quantity, "unit_price": ln.unit_price}
@@ -44,6 +48,11 @@ async def save_order(engine: AsyncEngine, order: Order) -> bool:
         return False
 
 
+# A parcel counts as shipped from its waybill on (the order is `shipped` then too).
+HANDED_OVER = frozenset({ShipmentStatus.WAYBILL_CREATED, ShipmentStatus.IN_TRANSIT,
+                         ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED})
+
+
 async def exists(engine: AsyncEngine, order_id: str) -> bool:
     async with engine.connect() as conn:
         found = await conn.execute(select(t.orders.c.order_id).where(t.orders.c.order_id == order_id))
@@ -51,12 +60,35 @@ async def exists(engine: AsyncEngine, order_id: str) -> bool:
 
 
 async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
-    values: dict[str, Any] = {"status": rec.status.value, "updated_at": func.now()}
+    """The order's status now, and one more step of its timeline (a retried write of the
+    same step, same workflow time, is not counted twice)."""
+    at = rec.at or datetime.now(UTC)
+    o = t.orders.c
+    values: dict[str, Any] = {"status": rec.status.value, "updated_at": func.now(),
+                              "exception_type": rec.exception_type, "exception_reason": rec.exception_reason}
     if rec.priority:
         values["priority"] = rec.priority
-    values["exception_type"] = rec.exception_type
+    if rec.ship_by:
+        values["ship_by"] = rec.ship_by
+    if rec.status in SHIPPED_OR_LATER:
+        values["shipped_at"] = func.coalesce(o.shipped_at, at)
+    if rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        values["delivered_at"] = func.coalesce(o.delivered_at, at)
+    if rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED):
+        values["closed_at"] = at
     async with engine.begin() as conn:
-        await conn.execute(update(t.orders).where(t.orders.c.order_id == rec.order_id).values(**values))
+        await conn.execute(update(t.orders).where(o.order_id == rec.order_id).values(**values))
+        last = (await conn.execute(
+            select(t.order_transitions.c.status).where(t.order_transitions.c.order_id == rec.order_id)
+            .order_by(t.order_transitions.c.id.desc()).limit(1))).scalar()
+        if last == rec.status.value:
+            return  # a re-recorded status (priority or exception type changed) is no new step
+        try:
+            async with conn.begin_nested():
+                await conn.execute(t.order_transitions.insert().values(
+                    order_id=rec.order_id, status=rec.status.value, exception_type=rec.exception_type, at=at))
+        except IntegrityError:
+            pass
 
 
 async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any]) -> None:
@@ -71,15 +103,24 @@ async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any
 
 async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
     s = rec.shipment
-    values = {"order_id": rec.order_id, "warehouse": s.warehouse, "service": s.service,
-              "weight_g": s.weight_g, "lines": [ln.model_dump() for ln in s.lines],
-              "status": rec.status.value, "carrier": rec.carrier, "waybill_no": rec.waybill_no}
-    at = rec.at or func.now()
+    at = rec.at or datetime.now(UTC)
+    c = t.shipments.c
+    values: dict[str, Any] = {
+        "order_id": rec.order_id, "warehouse": s.warehouse, "service": s.service,
+        "weight_g": s.weight_g, "lines": [ln.model_dump() for ln in s.lines],
+        "status": rec.status.value, "carrier": rec.carrier, "waybill_no": rec.waybill_no,
+        "units": sum(ln.quantity for ln in s.lines), "fee": rec.fee, "promised_by": rec.promised_by}
+    if rec.status in HANDED_OVER:
+        values["shipped_at"] = func.coalesce(c.shipped_at, at)
+    if rec.status == ShipmentStatus.DELIVERED:
+        values["delivered_at"] = func.coalesce(c.delivered_at, at)
     async with engine.begin() as conn:
         changed = await conn.execute(
             update(t.shipments).where(t.shipments.c.shipment_id == s.shipment_id)
             .values(**values, updated_at=at))
         if changed.rowcount == 0:
+            values.update(shipped_at=at if rec.status in HANDED_OVER else None,
+                          delivered_at=at if rec.status == ShipmentStatus.DELIVERED else None)
             await conn.execute(
                 t.shipments.insert().values(shipment_id=s.shipment_id, updated_at=at, **values))
 
@@ -166,3 +207,12 @@ async def record_payment_notification(engine: AsyncEngine, form: dict[str, str])
         return True
     except IntegrityError:
         return False
+
+
+async def transitions(engine: AsyncEngine, order_id: str) -> list[TransitionRow]:
+    tr = t.order_transitions.c
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(tr.status, tr.exception_type, tr.at)
+                                  .where(tr.order_id == order_id).order_by(tr.at, tr.id))
+        return [TransitionRow(status=r.status, exception_type=r.exception_type,
+                              at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)) for r in rows]

@@ -157,7 +157,52 @@ orders = Table(
     Column("payload", JSON, nullable=False),
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # read model for the console and the dashboard, written as the lifecycle moves (issue 15)
+    Column("units", Integer, nullable=False, server_default="0"),
+    Column("exception_reason", String(500), nullable=False, server_default=""),
+    Column("ship_by", DateTime(timezone=True), nullable=True),
+    Column("shipped_at", DateTime(timezone=True), nullable=True),  # the first parcel handed over
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),  # completed or cancelled
     UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+    Index("ix_orders_created_at", "created_at"),
+    Index("ix_orders_channel_created_at", "channel", "created_at"),
+    Index("ix_orders_customer_id", "customer_id"),
+    Index("ix_orders_waiting", "status", "exception_type", "updated_at"),  # the work queue
+)
+
+# Every status an order passed through, with the workflow's time: the console's timeline
+# and the dashboard's exception resolution times.
+order_transitions = Table(
+    "order_transitions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(200), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("exception_type", String(32), nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    UniqueConstraint("order_id", "at", "status", name="uq_order_transitions_once"),  # a retried write
+)
+
+# Daily roll-ups kept up to date as orders arrive, so top sellers, slow movers and customer
+# value never scan the order lines.
+sku_sales_daily = Table(
+    "sku_sales_daily", metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("sku", String(64), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("units", Integer, nullable=False),
+    Column("revenue", Numeric(16, 2), nullable=False),
+    Index("ix_sku_sales_daily_sku_day", "sku", "day"),
+)
+
+customer_totals = Table(
+    "customer_totals", metadata,
+    Column("customer_id", String(200), primary_key=True),
+    Column("tier", String(16), nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("revenue", Numeric(16, 2), nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
 )
 
 order_lines = Table(
@@ -181,6 +226,12 @@ shipments = Table(
     Column("carrier", String(32), nullable=False, server_default=""),
     Column("waybill_no", String(64), nullable=False, server_default="", index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("units", Integer, nullable=False, server_default="0"),
+    Column("fee", Numeric(14, 2), nullable=True),  # what the carrier charged, once booked
+    Column("promised_by", DateTime(timezone=True), nullable=True),  # the carrier's delivery promise
+    Column("shipped_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_shipments_delivered_at", "delivered_at"),
 )
 
 # One row per return request (RMA); `state` is the ReturnWorkflow's latest ReturnState.

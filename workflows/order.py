@@ -242,7 +242,8 @@ class OrderWorkflow:
             store.RECORD_STATUS,
             StatusRecord(
                 order_id=self.state.order_id, status=status, priority=self.state.priority,
-                exception_type=self.state.exception_type))
+                exception_type=self.state.exception_type, exception_reason=self.state.exception_reason[:500],
+                at=workflow.now(), ship_by=self.state.ship_by))
 
     async def _decide(self, ruleset: str, facts: dict[str, Any], step: str) -> Decision:
         decision = await run(store.DECIDE, DecisionRequest(

@@ -102,7 +102,8 @@ class ShipmentWorkflow:
             ShipmentRecord(
                 order_id=inp.shipment.order_id, shipment=inp.shipment, status=status,
                 carrier=waybill.carrier if waybill else "", waybill_no=waybill.waybill_no if waybill else "",
-                at=workflow.now()))
+                at=workflow.now(), promised_by=self.promised_by,
+                fee=next((b.fee for b in reversed(self.bookings) if b.kind == "booked"), None)))
         if status in QUIET:
             return
         parent = workflow.get_external_workflow_handle(inp.parent_workflow_id)

@@ -63,3 +63,19 @@ async def start_transfer(body: TransferOrder, services: ServicesDep, who: Caller
 async def transfer_list(services: ServicesDep, who: Caller, limit: int = 100) -> dict[str, Any]:
     found = await transfers.listing(who, services.read_db, limit)
     return {"transfers": [r.model_dump(mode="json") for r in found]}
+
+
+@router.get("/v1/inventory/levels")
+async def levels(services: ServicesDep, who: Caller, sku: str = "", low: bool = False) -> dict[str, Any]:
+    """Every SKU at every warehouse in your scope, the least available first: on hand,
+    reserved, safety stock, available, in transit, defective, and `low` at or below the
+    low-stock line (`ORDO_LOW_STOCK_UNITS`). `sku`: a SKU or its start; `low`: only low rows."""
+    found = await inventory.levels(who, services.read_db, services.settings.low_stock_units, sku, low)
+    return {"low_stock_units": services.settings.low_stock_units, "levels": [x.model_dump() for x in found]}
+
+
+@router.get("/v1/inventory/movements")
+async def movements(sku: str, services: ServicesDep, who: Caller, limit: int = 100) -> dict[str, Any]:
+    """The ledger of one SKU, newest first: every change of its stock and why."""
+    found = await inventory.movements(who, services.read_db, sku, max(1, min(limit, 1000)))
+    return {"movements": [m.model_dump(mode="json") for m in found]}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
@@ -13,8 +14,41 @@ from api.security import Caller
 from domain.access import Purpose
 from domain.messages import AddressChange, OperatorNote
 from domain.model import Address
+from domain.plain import plain
+from domain.queries import OrderQuery
+from services import order_list, rules
 
 router = APIRouter()
+
+
+@router.get("/v1/orders/search")
+async def search(query: Annotated[OrderQuery, Query()], services: ServicesDep, who: Caller) -> dict[str, Any]:
+    """The order list: filters (channel, status, priority, tier, date range, SKU, warehouse,
+    total range, order or customer id), newest first, a page at a time, with the total."""
+    return (await order_list.search(who, services.read_db, query)).model_dump(mode="json")
+
+
+@router.get("/v1/orders/export.csv")
+async def export(query: Annotated[OrderQuery, Query()], services: ServicesDep,
+                 who: Caller) -> StreamingResponse:
+    """Every order the filters match, as CSV (paging ignored; needs `exports:run`; audited)."""
+    rows = await order_list.export_csv(who, services.read_db, services.audit, query)
+    return StreamingResponse(rows, media_type="text/csv; charset=utf-8",
+                             headers={"content-disposition": 'attachment; filename="orders.csv"'})
+
+
+@router.get("/v1/orders/{order_id}/explain")
+async def explain(order_id: str, services: ServicesDep, who: Caller) -> dict[str, Any]:
+    """Every decision the order got: the rules that fired, the facts they saw, and for each
+    rule that did not fire the first condition that failed; then what came of it."""
+    found = await rules.explain_order(who, services.read_db, order_id)
+    return {"decisions": [plain(e) for e in found]}
+
+
+@router.get("/v1/orders/{order_id}/timeline")
+async def timeline(order_id: str, services: ServicesDep, who: Caller) -> dict[str, Any]:
+    """Each status the order passed through, with when (as its workflow recorded them)."""
+    return {"transitions": [t.model_dump(mode="json") for t in await services.orders.timeline(who, order_id)]}
 
 
 @router.get("/v1/orders/{order_id}")
@@ -64,8 +98,10 @@ _action("paid", "payment_received",
 
 
 @router.post("/v1/orders/{order_id}/address")
-async def change_address(order_id: str, address: Address, services: ServicesDep,
-                         who: Caller) -> dict[str, Any]:
+async def change_address(order_id: str, address: Address, services: ServicesDep, who: Caller,
+                         reason: Annotated[str, Query(max_length=500, description="why: kept in the audit "
+                                                      "trail")] = "") -> dict[str, Any]:
     """Change the shipping address until the order ships."""
-    result = await services.orders.act(who, order_id, "change_address", AddressChange(address=address))
+    result = await services.orders.act(who, order_id, "change_address",
+                                       AddressChange(address=address, reason=reason))
     return result.model_dump(mode="json")

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,6 +16,7 @@ from rich.table import Table
 from cli.commands.database import migrated_url
 from cli.credentials import caller
 from config.settings import get_settings
+from domain.plain import plain
 from rules.check import check_directory
 from rules.diff import diff_rulesets
 from rules.engine import EngineProcess, LoadedRuleset, compile_loaded
@@ -126,7 +126,7 @@ def explain_cmd(order_id: str = typer.Argument(..., help="e.g. tmall-T20261111-0
                   "counts; order ids are <channel>-<external id>)", style="red")
         raise typer.Exit(1)
     if as_json:
-        print(json.dumps([_plain(e) for e in explained], indent=2, ensure_ascii=False, default=str))
+        print(json.dumps([plain(e) for e in explained], indent=2, ensure_ascii=False, default=str))
         return
     for e in explained:
         console.rule(f"{e.step}  ({e.ruleset} version {e.version}, {e.decided_at}, {e.evaluator})")
@@ -144,16 +144,6 @@ def explain_cmd(order_id: str = typer.Argument(..., help="e.g. tmall-T20261111-0
             fee = f", {f.fee} yuan, {f.promised_days} days" if f.kind == "booked" else ""
             console.print(f"  [cyan]then[/]    {f.seq}. {f.kind} {f.carrier} {f.level}{fee}"
                           f"{': ' + f.reason if f.reason else ''}", markup=True)
-
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "__dataclass_fields__"):
-        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__}
-    if isinstance(obj, list):
-        return [_plain(x) for x in obj]
-    return obj
 
 
 

@@ -27,6 +27,7 @@ from cli.demo.returns import ReturnsDemo
 from cli.demo.stock import StockDemo, stock_summary, stock_table
 from cli.processes import StartupError, Supervisor, check_ports, find_binary
 from cli.stack import port_of, prepare_database, start_stack
+from config import queues
 from config.settings import Settings, get_settings
 from domain.status import SETTLED
 
@@ -74,15 +75,22 @@ def urls_panel(settings: Settings) -> Panel:
         f"{settings.admin_token_file}\n"
         "Ctrl-C stops everything; `make run` again resumes.", title="Ordo is up")
 
+WORKER_METRICS_PORT = 9470  # the orders worker's; the next queues take the next ports (README, Metrics)
+
 
 async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout: float,
                  sim_failure_rate: float, tracking_step: float, console: Console) -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.worker_metrics_ports:
+        settings = settings.model_copy(update={"worker_metrics_ports": [
+            WORKER_METRICS_PORT + i for i in range(len(queues.ALL))]})
     check_ports({"Temporal": port_of(settings.temporal_address), "Temporal UI": settings.temporal_ui_port,
                  "API": settings.api_port, "WMS simulator": port_of(settings.wms_url),
                  "carrier simulator": port_of(settings.carriers_url),
                  "payment simulator": port_of(settings.payments_url),
-                 "marketplace simulator": port_of(settings.channels_url)})
+                 "marketplace simulator": port_of(settings.channels_url),
+                 **{f"worker metrics ({q})": p for q, p in zip(queues.ALL, settings.worker_metrics_ports,
+                                                                strict=False)}})
     find_binary("temporal")
     await prepare_database(settings, console)
     sup = Supervisor(settings.var_dir / "logs")

@@ -4,6 +4,7 @@ four simulators, API, five workers), on SQLite and, when ORDO_TEST_PG_URL is set
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from cli.processes import free_ports, port_in_use
+from config import queues
 from config.settings import PROJECT_ROOT, Settings
 from config.temporal import connect
 from store.db import make_engine
@@ -74,8 +76,9 @@ async def ordo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 async def _running(request: pytest.FixtureRequest, var: Path, db_url: str) -> AsyncIterator[Ordo]:
-    temporal, ui, api, wms, car, pay, chan = free_ports(7)
+    temporal, ui, api, wms, car, pay, chan, *metrics = free_ports(7 + len(queues.ALL))
     env = {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": db_url,
+           "ORDO_WORKER_METRICS_PORTS": json.dumps(metrics),
            "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
            "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
            "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}",
