@@ -14,6 +14,7 @@ from cli.commands import inventory_ops  # noqa: F401  (registers its commands)
 from cli.commands.access import audit_app, privacy_app, tokens_app, users_app
 from cli.commands.catalogue import catalog_import
 from cli.commands.database import db_migrate
+from cli.commands.history import history_app
 from cli.commands.intake import import_cmd, intake_app, schema_app
 from cli.commands.inventory import inventory_app
 from cli.commands.rules import rules_app
@@ -54,6 +55,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(history_app, name="history")
 app.command("import")(import_cmd)
 app.command()(up)
 app.command()(bench)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.kpis import DashboardQuery
@@ -183,7 +183,7 @@ async def slow_movers(conn: AsyncConnection, q: DashboardQuery, channels: Sequen
 
 async def customer_value(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
     c = t.customer_totals.c
-    active = _orders(q.model_copy(update={"warehouse": None, "tier": None}), select(distinct(o.customer_id)),
+    active = _orders(q.model_copy(update={"warehouse": None, "tier": None}), select(o.customer_id).distinct(),
                      channels)
     query = (select(c.tier, func.count(), func.avg(c.revenue), func.avg(c.orders * literal_column("1.0")),
                     func.sum(case((c.orders >= 2, 1), else_=0)))
