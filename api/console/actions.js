@@ -52,7 +52,7 @@ export function orderAction(target, orderId, action, after) {
 async function choices(select, parent, keep) {
   const data = await get(`/v1/divisions?parent=${encodeURIComponent(parent)}`);
   select.replaceChildren(h("option", { value: "" }, "—"),
-    data.divisions.map((d) => h("option", { value: d.code, selected: d.name === keep }, d.name)));
+    ...data.divisions.map((d) => h("option", { value: d.code, selected: d.name === keep }, d.name)));
 }
 
 export async function addressAction(target, orderId, after) {

@@ -7,7 +7,9 @@ function csrf() {
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && (body.detail || body.title)) || `HTTP ${status}`);
+    const fields = (body && Array.isArray(body.errors) ? body.errors : [])
+      .map((e) => `${e.field}: ${e.message || e.reason || ""}`).join("; ");
+    super([(body && (body.error || body.detail)) || `HTTP ${status}`, fields].filter(Boolean).join(" — "));
     this.status = status;
     this.body = body;
   }

@@ -5,8 +5,8 @@ import { h, table, when } from "./dom.js";
 import { t } from "./i18n.js";
 import { can } from "./session.js";
 
-function diffView(text) {
-  return h("pre", { testid: "diff" }, text.split("\n").map((line) =>
+function diffView(text, testid) {
+  return h("pre", { testid }, text.split("\n").map((line) =>
     h("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "" }, `${line}\n`)));
 }
 
@@ -44,7 +44,7 @@ export async function rulesPage(root, { params }) {
         found.problems.map((p) => h("li", { testid: "problem" }, `${t("line")} ${p.line}:${p.column} ${
           p.rule ? `rule '${p.rule}': ` : ""}${p.message}`))))
       : h("div", { class: "message ok", testid: "check-ok" }, `${t("no_problems")} · ${found.ruleset} @ ${found.version}`));
-    diff.replaceChildren(found.diff ? [h("h3", {}, `${t("diff")} — ${found.summary}`), diffView(found.diff)] : "");
+    diff.replaceChildren(...(found.diff ? [h("h3", {}, `${t("diff")} — ${found.summary}`), diffView(found.diff, "diff")] : []));
     return found;
   }
   const last = h("input", { type: "number", min: 1, value: 500, size: 6, testid: "last-n" });
@@ -100,6 +100,6 @@ export async function rulesPage(root, { params }) {
       problems, diff, outcome),
     h("div", { class: "panel", testid: "history" }, h("h2", {}, t("history")), history.versions.map((v) =>
       h("details", {}, h("summary", {}, `${v.version} · ${when(v.loaded_at)} · ${v.loaded_by} · ${v.summary}`),
-        diffView(v.diff)))));
+        diffView(v.diff, "version-diff")))));
   await check();
 }
