@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast lint bench setup clean
+.PHONY: run test test-fast lint bench bench-dashboard screenshots setup clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(VENV)/bin/ordo up
 
 test: $(STAMP)
+	@command -v chromium >/dev/null || echo "*** NOTE: no Chromium here, so the browser tests (tests/browser) will be SKIPPED: apt-get install chromium ***"
 	$(VENV)/bin/pytest
 
 # Unit tests and the workflow tests whose activities are faked at their contracts.
@@ -37,6 +38,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/ordo bench --orders 200
+
+# The dashboard's queries over 1,000,000 historic orders in PostgreSQL (ORDO_BENCH_PG_URL).
+bench-dashboard: $(STAMP)
+	$(VENV)/bin/ordo bench --section dashboard
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var

@@ -26,21 +26,25 @@ def codec_cost(plain: dict[str, Any], encrypted: dict[str, Any]) -> dict[str, An
 
 def bench(
     orders: int = typer.Option(200, help="orders in the measured run (and the baseline)"),
-    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing, carriers or codec "
-                                "(orders with and without payload encryption; not in all)"),
+    section: str = typer.Option("all", help="all, orders, rules, intake, sourcing, carriers, codec "
+                                "(orders with and without payload encryption) or dashboard (1M orders in "
+                                "PostgreSQL); the last two are not in all"),
     intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
+    history_orders: int = typer.Option(1_000_000, help="historic orders for the dashboard section"),
+    waiting_orders: int = typer.Option(10_000, help="of those, waiting in the work queue"),
 ) -> None:
     """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
     decisions/s on durable_rules against the reference evaluator; simulate over history."""
     from cli.bench.carriers import run_carriers_bench
+    from cli.bench.dashboard import run_dashboard_bench
     from cli.bench.intake import run_intake_bench
     from cli.bench.orders import run_bench
     from cli.bench.rules import run_rules_bench
     from cli.bench.sourcing import run_sourcing_bench
 
-    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers", "codec"):
-        err.print(f"--section must be all, orders, rules, intake, sourcing, carriers or codec, not "
-                  f"'{section}'", style="red")
+    if section not in ("all", "orders", "rules", "intake", "sourcing", "carriers", "codec", "dashboard"):
+        err.print(f"--section must be all, orders, rules, intake, sourcing, carriers, codec or dashboard, "
+                  f"not '{section}'", style="red")
         raise typer.Exit(2)
     out_dir = get_settings().var_dir / "bench"
     results: dict[str, object] = {}
@@ -55,6 +59,9 @@ def bench(
             results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
         if section in ("all", "orders"):
             results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
+        if section == "dashboard":
+            results["dashboard"] = asyncio.run(run_dashboard_bench(history_orders, waiting_orders, out_dir,
+                                                                   console))
         if section == "codec":
             results["codec"] = codec_cost(asyncio.run(run_bench(orders, out_dir, console, encrypted=False)),
                                           asyncio.run(run_bench(orders, out_dir, console, encrypted=True)))
