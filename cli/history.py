@@ -379,6 +379,13 @@ async def _merge(
         )
 
 
+async def present(engine: AsyncEngine) -> bool:
+    o = t.orders.c
+    async with engine.connect() as conn:
+        found = await conn.execute(select(o.order_id).where(o.customer_id.startswith("hist-")).limit(1))
+        return found.first() is not None
+
+
 async def clear(engine: AsyncEngine) -> int:
     """Remove the seeded history (and its share of the roll-ups: they are rebuilt from what is left)."""
     o = t.orders.c

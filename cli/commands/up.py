@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
+from cli import history
 from cli.demo.api import DemoApiError, OrdoApi
 from cli.demo.orders import demo_orders
 from cli.demo.returns import ReturnsDemo
@@ -30,6 +31,7 @@ from cli.stack import port_of, prepare_database, start_stack
 from config import queues
 from config.settings import Settings, get_settings
 from domain.status import SETTLED
+from store.db import make_engine
 
 SETTLED_NAMES = {s.value for s in SETTLED}
 console = Console()
@@ -78,8 +80,21 @@ def urls_panel(settings: Settings) -> Panel:
 WORKER_METRICS_PORT = 9470  # the orders worker's; the next queues take the next ports (README, Metrics)
 
 
+async def seed_history(settings: Settings, orders: int, console: Console) -> None:
+    """Months of past orders for the dashboard, once (a resumed stack keeps its history)."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        if await history.present(engine):
+            return
+        with console.status(f"writing {orders} past orders for the dashboard (ordo history seed)..."):
+            await history.seed(engine, orders, 90)
+    finally:
+        await engine.dispose()
+
+
 async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout: float,
-                 sim_failure_rate: float, tracking_step: float, console: Console) -> int:
+                 sim_failure_rate: float, tracking_step: float, console: Console,
+                 history_orders: int = 0) -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     if not settings.worker_metrics_ports:
         settings = settings.model_copy(update={"worker_metrics_ports": [
@@ -93,6 +108,8 @@ async def run_up(settings: Settings, demo_count: int, until_done: bool, timeout:
                                                                 strict=False)}})
     find_binary("temporal")
     await prepare_database(settings, console)
+    if demo_count and history_orders:
+        await seed_history(settings, history_orders, console)
     sup = Supervisor(settings.var_dir / "logs")
     started = time.monotonic()
     try:
@@ -182,11 +199,13 @@ def up(
     timeout: float = typer.Option(600, help="with --until-done: give up after this many seconds"),
     sim_failure_rate: float = typer.Option(0.02, help="share of simulator calls that fail with 500"),
     tracking_step: float = typer.Option(0.5, help="seconds between simulated tracking events"),
+    history_orders: int = typer.Option(3000, help="with demo orders: past orders written once for the "
+                                       "dashboard (0: none)"),
 ) -> None:
     """Start Temporal, the simulators, the API and one worker per queue; run demo orders."""
     try:
         code = asyncio.run(run_up(get_settings(), demo_orders, until_done, timeout,
-                                  sim_failure_rate, tracking_step, console))
+                                  sim_failure_rate, tracking_step, console, history_orders))
     except StartupError as exc:
         err.print(f"ordo up: {exc}", style="red", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None

@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 from pathlib import Path
 
 from cli.processes import free_ports, port_in_use
+from config import queues
 from config.settings import PROJECT_ROOT
 from tests.e2e.conftest import BIN
 from tests.harness import wait_until
 
 
 def stack_env(var: Path, **extra: str) -> dict[str, str]:
-    temporal, ui, api, wms, car, pay, chan = free_ports(7)
+    temporal, ui, api, wms, car, pay, chan, *metrics = free_ports(7 + len(queues.ALL))
     return {**os.environ, "ORDO_VAR_DIR": str(var), "ORDO_DATABASE_URL": f"sqlite+aiosqlite:///{var}/o.db",
+            "ORDO_WORKER_METRICS_PORTS": json.dumps(metrics),
             "ORDO_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}", "ORDO_TEMPORAL_UI_PORT": str(ui),
             "ORDO_API_PORT": str(api), "ORDO_WMS_URL": f"http://127.0.0.1:{wms}",
             "ORDO_CARRIERS_URL": f"http://127.0.0.1:{car}", "ORDO_PAYMENTS_URL": f"http://127.0.0.1:{pay}",
@@ -60,6 +63,9 @@ def test_demo_orders_until_done_settle_and_exit_zero(tmp_path: Path) -> None:
     again = ordo_up(env, "--demo-orders", "3", "--until-done", "--tracking-step", "0.1")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resuming" in again.stdout and "with the password" not in again.stdout
+    # the dashboard's history was written once, on the first start only
+    with sqlite3.connect(tmp_path / "o.db") as db:
+        assert db.execute("SELECT count(*) FROM orders WHERE customer_id LIKE 'hist-%'").fetchone() == (3000,)
 
 
 def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:
