@@ -39,6 +39,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/ordo bench --orders 200
 
+# Pictures of the console for the README, from a running `make run`.
+screenshots: $(STAMP)
+	$(VENV)/bin/ordo screenshots
+
 # The dashboard's queries over 1,000,000 historic orders in PostgreSQL (ORDO_BENCH_PG_URL).
 bench-dashboard: $(STAMP)
 	$(VENV)/bin/ordo bench --section dashboard

@@ -18,6 +18,7 @@ from cli.commands.history import history_app
 from cli.commands.intake import import_cmd, intake_app, schema_app
 from cli.commands.inventory import inventory_app
 from cli.commands.rules import rules_app
+from cli.commands.screenshots import screenshots
 from cli.commands.up import up
 
 
@@ -59,6 +60,7 @@ app.add_typer(history_app, name="history")
 app.command("import")(import_cmd)
 app.command()(up)
 app.command()(bench)
+app.command()(screenshots)
 app.command()(chaos)
 catalog_app.command("import")(catalog_import)
 db_app.command("migrate")(db_migrate)

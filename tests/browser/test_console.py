@@ -6,12 +6,14 @@ query, and the rule what-if on a candidate that lowers the fraud threshold."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from cli import history
+from cli.commands.screenshots import LANGUAGES, PAGES, take
 from domain.kpis import KPIS
 from tests.browser.conftest import admin_password, signed_in
 from tests.dashboard_sql import direct, shown
@@ -210,3 +212,12 @@ async def test_the_rule_what_if_shows_the_decisions_a_lower_fraud_threshold_chan
         await expect(changes.first).to_contain_text("review")
         samples = " ".join(await changes.all_text_contents())
         assert orders["phones-1"] in samples and orders["phones-2"] in samples
+
+
+async def test_ordo_screenshots_pictures_every_page_in_both_languages(
+    stack: Ordo, orders: dict[str, str], chromium: str, tmp_path: Path
+) -> None:
+    files = await take(stack.api, "admin", admin_password(stack), tmp_path, chromium)
+    assert sorted(f.name for f in files) == sorted(f"{p}-{lang}.png" for p in PAGES for lang in LANGUAGES)
+    for f in files:
+        assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 20_000, f
