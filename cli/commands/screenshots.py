@@ -19,7 +19,8 @@ PAGES = ("queue", "orders", "order", "inventory", "rules", "dashboard")
 LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 err = Console(stderr=True)
 # the page has replaced its "loading" text with what it shows
-RENDERED = "() => { const p = document.querySelector('[data-testid=page]'); return p && p.children.length > 0; }"
+RENDERED = ("() => { const p = document.querySelector('[data-testid=page]'); "
+            "return p && p.children.length > 0; }")
 
 
 async def _first_waiting(page: Page) -> str:

@@ -70,12 +70,14 @@ def summary_table(counts: dict[str, int], total: int, elapsed: float) -> Table:
 def urls_panel(settings: Settings) -> Panel:
     ui_host = settings.temporal_address.rsplit(":", 1)[0]
     return Panel(
+        f"console          {settings.api_url}/console  (work queue, orders, inventory, rules, dashboard)\n"
         f"Temporal Web UI  http://{ui_host}:{settings.temporal_ui_port}\n"
-        f"API docs         {settings.api_url}/docs\n"
+        f"API docs         {settings.api_url}/docs   metrics {settings.api_url}/metrics\n"
         f"logs             {settings.var_dir / 'logs'}\n"
         f"sign in          admin, password in {settings.admin_password_file}; API key in "
         f"{settings.admin_token_file}\n"
         "Ctrl-C stops everything; `make run` again resumes.", title="Ordo is up")
+
 
 WORKER_METRICS_PORT = 9470  # the orders worker's; the next queues take the next ports (README, Metrics)
 
