@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-import httpx
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +33,10 @@ class _Families(Collector):
 
 async def _worker_families(settings: Settings) -> tuple[list[Metric], GaugeMetricFamily]:
     """Every worker's families merged by name, each sample labelled `queue`."""
+    # Loaded here, not at import: the API process holds an HTTP client only while it gathers
+    # its own workers' metrics (tests/unit/test_activity_contracts.py holds the API to that).
+    import httpx  # noqa: PLC0415
+
     merged: dict[str, Metric] = {}
     up = GaugeMetricFamily("ordo_worker_metrics_up", "1 when the worker's metrics port answered",
                            labels=["queue"])

@@ -20,8 +20,6 @@ from domain.access import Permission, Principal
 from rules.check import CheckResult, check_directory, check_text
 from rules.compiler import content_hash
 from rules.diff import diff_rulesets
-from rules.engine import EngineProcess, compile_loaded
-from rules.simulate import Simulator
 from services.access import require
 from services.audit import Audit
 from services.errors import Invalid
@@ -97,6 +95,11 @@ async def simulate(who: Principal, db: AsyncEngine, rules_dir: Path, text: str, 
     if not checked.ok or result.rule_file is None:
         raise Invalid("the candidate does not pass check; fix the problems listed first",
                       problems=[p.model_dump() for p in checked.problems])
+    # Loaded here, not at import: the API process starts the rule engine only when someone
+    # simulates a candidate (tests/unit/test_activity_contracts.py holds the API to that).
+    from rules.engine import EngineProcess, compile_loaded  # noqa: PLC0415
+    from rules.simulate import Simulator  # noqa: PLC0415
+
     engine = EngineProcess()
     simulator = Simulator({checked.ruleset: compile_loaded(result.rule_file)}, engine)
     try:
