@@ -9,6 +9,7 @@ import asyncio
 import difflib
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.access import Permission, Principal
+from domain.records import RuleVersionRecord
 from rules.check import CheckResult, check_directory, check_text
 from rules.compiler import content_hash
 from rules.diff import diff_rulesets
+from rules.format import RuleFile
 from services.access import require
 from services.audit import Audit
 from services.errors import Invalid
@@ -125,6 +128,16 @@ async def publish(who: Principal, rules_dir: Path, audit: Audit, text: str, reas
     os.replace(tmp, target)  # the workers' hot reload sees the whole new file or the old one
     await audit.write(who, "rules.publish", f"{checked.ruleset}@{checked.version}", reason=reason,
                       file=target.name, summary=checked.summary)
+    rule_file = result.rule_file
+    # In the rule-change log at once, by whoever published it; a worker that loads it next
+    # finds it already the latest version and adds nothing.
+    def entry(latest: RuleVersionRecord | None) -> dict[str, Any]:
+        before = RuleFile.model_validate(latest.content) if latest else None
+        return {"loaded_at": datetime.now(UTC), "loaded_by": who.subject, "source": str(target),
+                "summary": diff_rulesets(before, rule_file).summary(),
+                "content": rule_file.model_dump(mode="json", by_alias=True, exclude={"examples"})}
+
+    await decisions.log_version(audit.db, checked.ruleset, checked.version, entry, audit.key)
     return Published(ruleset=checked.ruleset, version=checked.version, file=target.name,
                      summary=checked.summary)
 

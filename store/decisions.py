@@ -4,7 +4,7 @@ each rule set version went live. Both are append-only."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -95,6 +95,23 @@ async def append_version(engine: AsyncEngine, entry: dict[str, Any], audit_key: 
         return True
     except IntegrityError:
         return False
+
+
+async def log_version(engine: AsyncEngine, ruleset: str, version: str,
+                      entry: Callable[[RuleVersionRecord | None], dict[str, Any]],
+                      audit_key: bytes | None = None) -> bool:
+    """Append `version` to the log unless it is already the latest there; `entry` builds the
+    row from the latest one (its diff summary). True when this call appended it."""
+    for _ in range(5):  # lost the race for the next sequence number: look again
+        latest = await latest_version(engine, ruleset)
+        if latest is not None and latest.version == version:
+            return False
+        row = {**entry(latest), "ruleset": ruleset, "version": version,
+               "seq": (latest.seq + 1) if latest else 1,
+               "previous_version": latest.version if latest else None}
+        if await append_version(engine, row, audit_key):
+            return True
+    return False
 
 
 async def list_versions(engine: AsyncEngine, ruleset: str | None = None,

@@ -140,6 +140,10 @@ async def test_the_console_endpoints(db_url: str, tmp_path: Path) -> None:
             )
             assert done.status_code == 200, done.text
             assert (rules_dir / priority["file"]).read_text(encoding="utf-8") == edited
+            log = (await http.get("/v1/rules/versions", params={"ruleset": "priority"})).json()["versions"]
+            assert log[0]["loaded_by"].startswith("token:") and log[0]["version"] == done.json()["version"]
+            history_diff = (await http.get("/v1/rules/history/priority")).json()["versions"]
+            assert history_diff[0]["version"] == done.json()["version"]
             published = (await http.get("/v1/audit", params={"action": "rules.publish"})).json()["entries"]
             assert published[0]["detail"]["reason"] == "a comment" and published[0]["actor"].startswith(
                 "token:"
