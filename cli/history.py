@@ -90,53 +90,19 @@ def history(
             ("reserved", "", created + dt.timedelta(minutes=2)),
         ]
         at = created + dt.timedelta(minutes=3)
+
+        draft = _Draft(order_id, channel, customer, tier, total, lines, created, ship_by)
         if rng.random() < 0.06 or n >= count - waiting:  # an exception an operator dealt with
             kind = rng.choice(EXCEPTIONS)
             steps.append(("awaiting_operator", kind, at))
             if n >= count - waiting:
-                current.orders.append(
-                    _order(
-                        order_id,
-                        channel,
-                        customer,
-                        tier,
-                        total,
-                        lines,
-                        created,
-                        ship_by,
-                        "awaiting_operator",
-                        kind,
-                        steps[-1][2],
-                        None,
-                        None,
-                        None,
-                    )
-                )
-                _add(current, order_id, lines, steps)
+                _emit(current, draft, steps, "awaiting_operator", kind)
                 continue
             at += _hours(rng, 3)
             steps.append(("reserved", "", at))
         if rng.random() < 0.04:
             steps.append(("cancelled", "", at + _hours(rng, 1)))
-            current.orders.append(
-                _order(
-                    order_id,
-                    channel,
-                    customer,
-                    tier,
-                    total,
-                    lines,
-                    created,
-                    ship_by,
-                    "cancelled",
-                    "",
-                    steps[-1][2],
-                    None,
-                    None,
-                    steps[-1][2],
-                )
-            )
-            _add(current, order_id, lines, steps)
+            _emit(current, draft, steps, "cancelled", closed=steps[-1][2])
             continue
         shipped = at + _hours(rng, 8 if tier == "regular" else 4, 0.9)
         carrier = rng.choice(catalogue.carriers)
@@ -145,28 +111,18 @@ def history(
         delivered = shipped + _hours(rng, 20 * promised_days, 0.35)
         steps += [("shipped", "", shipped), ("delivered", "", delivered), ("completed", "", delivered)]
         done = delivered <= end
-        status = "completed" if done else "shipped"
         if not done:
             steps = [s for s in steps if s[2] <= end]
-        current.orders.append(
-            _order(
-                order_id,
-                channel,
-                customer,
-                tier,
-                total,
-                lines,
-                created,
-                ship_by,
-                status,
-                "",
-                steps[-1][2],
-                shipped,
-                delivered if done else None,
-                delivered if done else None,
-            )
+        _emit(
+            current,
+            draft,
+            steps,
+            "completed" if done else "shipped",
+            "",
+            shipped,
+            delivered if done else None,
+            delivered if done else None,
         )
-        _add(current, order_id, lines, steps)
         current.shipments.append(
             {
                 "shipment_id": f"{order_id}-1",
@@ -206,60 +162,66 @@ def history(
         yield current
 
 
-def _order(
-    order_id: str,
-    channel: str,
-    customer: int,
-    tier: str,
-    total: Decimal,
-    lines: list[tuple[str, int, Decimal]],
-    created: dt.datetime,
-    ship_by: dt.datetime,
+@dataclass(frozen=True)
+class _Draft:
+    order_id: str
+    channel: str
+    customer: int
+    tier: str
+    total: Decimal
+    lines: list[tuple[str, int, Decimal]]
+    created: dt.datetime
+    ship_by: dt.datetime
+
+
+def _emit(
+    b: Batch,
+    d: _Draft,
+    steps: list[tuple[str, str, dt.datetime]],
     status: str,
-    exception: str,
-    updated: dt.datetime,
-    shipped: dt.datetime | None,
-    delivered: dt.datetime | None,
-    closed: dt.datetime | None,
-) -> dict[str, Any]:
-    external = order_id.split("-", 1)[1]
-    return {
-        "order_id": order_id,
-        "workflow_id": f"order-{order_id}",
-        "channel": channel,
-        "external_id": external,
-        "customer_id": f"hist-{customer:07d}",
-        "customer_tier": tier,
-        "status": status,
-        "priority": "normal",
-        "exception_type": exception,
-        "exception_reason": f"{exception} (history)" if exception else "",
-        "total": total,
-        "currency": "CNY",
-        "payload": {
-            "order_id": order_id,
-            "channel": channel,
-            "external_id": external,
-            "lines": [{"sku": s, "quantity": q, "unit_price": str(p)} for s, q, p in lines],
-        },
-        "created_at": created,
-        "updated_at": updated,
-        "units": sum(q for _, q, _ in lines),
-        "ship_by": ship_by,
-        "shipped_at": shipped,
-        "delivered_at": delivered,
-        "closed_at": closed,
-    }
-
-
-def _add(
-    b: Batch, order_id: str, lines: list[tuple[str, int, Decimal]], steps: list[tuple[str, str, dt.datetime]]
+    exception: str = "",
+    shipped: dt.datetime | None = None,
+    delivered: dt.datetime | None = None,
+    closed: dt.datetime | None = None,
 ) -> None:
+    """The order as the lifecycle would have left it, with its lines and timeline."""
+    external = d.order_id.split("-", 1)[1]
+    b.orders.append(
+        {
+            "order_id": d.order_id,
+            "workflow_id": f"order-{d.order_id}",
+            "channel": d.channel,
+            "external_id": external,
+            "customer_id": f"hist-{d.customer:07d}",
+            "customer_tier": d.tier,
+            "status": status,
+            "priority": "normal",
+            "exception_type": exception,
+            "exception_reason": f"{exception} (history)" if exception else "",
+            "total": d.total,
+            "currency": "CNY",
+            "payload": {
+                "order_id": d.order_id,
+                "channel": d.channel,
+                "external_id": external,
+                "lines": [{"sku": s, "quantity": q, "unit_price": str(p)} for s, q, p in d.lines],
+            },
+            "created_at": d.created,
+            "updated_at": steps[-1][2],
+            "units": sum(q for _, q, _ in d.lines),
+            "ship_by": d.ship_by,
+            "shipped_at": shipped,
+            "delivered_at": delivered,
+            "closed_at": closed,
+        }
+    )
     b.lines += [
-        {"order_id": order_id, "line_no": i, "sku": s, "quantity": q, "unit_price": p}
-        for i, (s, q, p) in enumerate(lines)
+        {"order_id": d.order_id, "line_no": i, "sku": s, "quantity": q, "unit_price": p}
+        for i, (s, q, p) in enumerate(d.lines)
     ]
-    b.transitions += [{"order_id": order_id, "status": s, "exception_type": e, "at": a} for s, e, a in steps]
+    b.transitions += [
+        {"order_id": d.order_id, "status": s, "exception_type": e, "at": a} for s, e, a in steps
+    ]
 
 
 async def catalogue(engine: AsyncEngine) -> Catalogue:

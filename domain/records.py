@@ -110,7 +110,7 @@ class InventoryAlertRecord(Record):
     created_at: datetime
 
 
-class WarehouseStock(Record):
+class StockCounts(Record):
     """One SKU at one warehouse; available = on hand - reserved - safety stock."""
 
     warehouse: str
@@ -120,6 +120,9 @@ class WarehouseStock(Record):
     available: int
     in_transit: int
     defective: int
+
+
+class WarehouseStock(StockCounts):
     by_channel: dict[str, int]
 
 
@@ -175,19 +178,12 @@ class DeadLetterRecord(Record):
     created_at: datetime
 
 
-class StockLevel(Record):
-    """A row of the console's inventory page: one SKU at one warehouse. `low`: what is free
-    to promise is at or below the low-stock line (`ORDO_LOW_STOCK_UNITS`)."""
+class StockLevel(StockCounts):
+    """A row of the console's inventory page. `low`: what is free to promise is at or below
+    the low-stock line (`ORDO_LOW_STOCK_UNITS`)."""
 
     sku: str
     name: str
-    warehouse: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    available: int
-    in_transit: int
-    defective: int
     low: bool
 
 
