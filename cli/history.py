@@ -48,6 +48,14 @@ class Batch:
     returns: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _arrival(end: dt.datetime, span: int, rng: random.Random) -> dt.datetime:
+    """More orders on recent days, fewer at weekends."""
+    created = end - dt.timedelta(seconds=span * (1 - math.sqrt(rng.random())))
+    if created.weekday() >= 5 and rng.random() < 0.3:
+        created -= dt.timedelta(days=2)
+    return created
+
+
 def _hours(rng: random.Random, median: float, spread: float = 0.8) -> dt.timedelta:
     return dt.timedelta(hours=median * math.exp(rng.gauss(0, spread)))
 
@@ -70,11 +78,10 @@ def history(
     # slow movers: a fifth of the catalogue has not sold in the last 45 days
     resting = {sku for sku, _ in catalogue.skus[: max(1, len(catalogue.skus) // 5)]}
     span = days * 86400
+    # in the order they arrived, as a live OMS stores them (the newest are the ones waiting)
+    arrivals = sorted(_arrival(end, span, rng) for _ in range(count))
     current = Batch()
-    for n in range(count):
-        created = end - dt.timedelta(seconds=span * (1 - math.sqrt(rng.random())))
-        if created.weekday() >= 5 and rng.random() < 0.3:
-            created -= dt.timedelta(days=2)
+    for n, created in enumerate(arrivals):
         channel = rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
         order_id = f"{channel}-{MARKER}{n:07d}"
         recent = (end - created).days < 45
@@ -209,6 +216,7 @@ def _emit(
             "created_at": d.created,
             "updated_at": steps[-1][2],
             "units": sum(q for _, q, _ in d.lines),
+        "units_shipped": sum(q for _, q, _ in d.lines) if shipped else 0,
             "ship_by": d.ship_by,
             "shipped_at": shipped,
             "delivered_at": delivered,

@@ -17,7 +17,7 @@ from domain.kpis import DashboardQuery
 from domain.queries import WAITING
 from domain.stats import percentile_cont
 from store import tables as t
-from store.order_search import created_between
+from store.order_search import created_between, day_start
 
 o = t.orders.c
 s = t.shipments.c
@@ -104,7 +104,8 @@ async def on_time_delivery(conn: AsyncConnection, q: DashboardQuery, channels: S
     on_time = func.sum(case((s.delivered_at <= s.promised_by, 1), else_=0))
     query = (select(s.carrier, func.count(), on_time, func.avg(s.fee))
              .select_from(t.shipments.join(t.orders, o.order_id == s.order_id))
-             .where(s.delivered_at.is_not(None), s.promised_by.is_not(None)))
+             # delivered after the order was taken: the delivered_at index narrows the parcels
+             .where(s.delivered_at >= day_start(q.date_from), s.promised_by.is_not(None)))
     if q.warehouse:  # this figure is about parcels: the warehouse is the parcel's own
         query = query.where(s.warehouse == q.warehouse)
     rows = await conn.execute(_orders(q.model_copy(update={"warehouse": None}), query, channels)
@@ -114,23 +115,24 @@ async def on_time_delivery(conn: AsyncConnection, q: DashboardQuery, channels: S
 
 
 async def fill_rate(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
-    units = select(func.coalesce(func.sum(o.units), 0))
-    ordered = (await conn.execute(_orders(q, units, channels))).scalar_one()
-    handed = (select(func.coalesce(func.sum(s.units), 0))
-              .select_from(t.shipments.join(t.orders, o.order_id == s.order_id))
-              .where(s.shipped_at.is_not(None), s.status != "cancelled"))
-    shipped = (await conn.execute(_orders(q, handed, channels))).scalar_one()
+    units = select(func.coalesce(func.sum(o.units), 0), func.coalesce(func.sum(o.units_shipped), 0))
+    ordered, shipped = (await conn.execute(_orders(q, units, channels))).one()
     return [{"units_ordered": int(ordered), "units_shipped": int(shipped), "rate": _rate(shipped, ordered)}]
 
 
 async def exceptions(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
-    tr = t.order_transitions.c
-    following = func.lead(tr.at).over(partition_by=tr.order_id, order_by=(tr.at, tr.id)).label("next_at")
-    timeline = (select(tr.order_id, tr.status, tr.exception_type, tr.at, following)
-                .where(tr.order_id.in_(_orders(q, select(o.order_id), channels))).subquery())
-    waited = _hours(conn, timeline.c.next_at, timeline.c.at)
-    rows = await conn.execute(select(timeline.c.exception_type, waited)
-                              .where(timeline.c.status.in_(WAITING), timeline.c.exception_type != ""))
+    held = t.order_transitions.alias("held")
+    later = t.order_transitions.alias("later")
+    # the step after each hold: the first later one (same time: the one written after it)
+    after = (select(func.min(later.c.at)).where(
+        later.c.order_id == held.c.order_id,
+        (later.c.at > held.c.at) | ((later.c.at == held.c.at) & (later.c.id > held.c.id))).scalar_subquery())
+    query = (select(held.c.exception_type, _hours(conn, after, held.c.at))
+             .select_from(held.join(t.orders, o.order_id == held.c.order_id))
+             # a hold comes after the order was taken: the (status, at) index finds the range's holds
+             .where(held.c.status.in_(WAITING), held.c.exception_type != "",
+                    held.c.at >= day_start(q.date_from)))
+    rows = await conn.execute(_orders(q, query, channels))
     by_type: dict[str, list[float | None]] = defaultdict(list)
     for kind, hours in rows:
         by_type[kind].append(None if hours is None else float(hours))

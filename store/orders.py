@@ -123,6 +123,11 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
                           delivered_at=at if rec.status == ShipmentStatus.DELIVERED else None)
             await conn.execute(
                 t.shipments.insert().values(shipment_id=s.shipment_id, updated_at=at, **values))
+        shipped = (select(func.coalesce(func.sum(c.units), 0))
+                   .where(c.order_id == rec.order_id, c.shipped_at.is_not(None), c.status != "cancelled")
+                   .scalar_subquery())
+        await conn.execute(update(t.orders).where(t.orders.c.order_id == rec.order_id)
+                           .values(units_shipped=shipped))
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # read model for the console and the dashboard, written as the lifecycle moves (issue 15)
     Column("units", Integer, nullable=False, server_default="0"),
+    # units in parcels handed to a carrier and not cancelled: kept by every parcel write
+    Column("units_shipped", Integer, nullable=False, server_default="0"),
     Column("exception_reason", String(500), nullable=False, server_default=""),
     Column("ship_by", DateTime(timezone=True), nullable=True),
     Column("shipped_at", DateTime(timezone=True), nullable=True),  # the first parcel handed over
@@ -181,6 +183,7 @@ order_transitions = Table(
     Column("exception_type", String(32), nullable=False, server_default=""),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     UniqueConstraint("order_id", "at", "status", name="uq_order_transitions_once"),  # a retried write
+    Index("ix_order_transitions_status_at", "status", "at"),  # the exceptions figure
 )
 
 # Daily roll-ups kept up to date as orders arrive, so top sellers, slow movers and customer

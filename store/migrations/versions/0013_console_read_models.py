@@ -37,6 +37,7 @@ def upgrade() -> None:
     with op.batch_alter_table('order_transitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_transitions_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_transitions_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_order_transitions_status_at', ['status', 'at'], unique=False)
 
     op.create_table('sku_sales_daily',
     sa.Column('day', sa.String(length=10), nullable=False),
@@ -51,6 +52,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('units', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('units_shipped', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('exception_reason', sa.String(length=500), server_default='', nullable=False))
         batch_op.add_column(sa.Column('ship_by', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('shipped_at', sa.DateTime(timezone=True), nullable=True))
@@ -107,6 +109,7 @@ def downgrade() -> None:
         batch_op.drop_column('shipped_at')
         batch_op.drop_column('ship_by')
         batch_op.drop_column('exception_reason')
+        batch_op.drop_column('units_shipped')
         batch_op.drop_column('units')
 
     with op.batch_alter_table('sku_sales_daily', schema=None) as batch_op:
@@ -116,6 +119,7 @@ def downgrade() -> None:
     with op.batch_alter_table('order_transitions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_transitions_order_id'))
         batch_op.drop_index(batch_op.f('ix_order_transitions_at'))
+        batch_op.drop_index('ix_order_transitions_status_at')
 
     op.drop_table('order_transitions')
     op.drop_table('customer_totals')
