@@ -8,6 +8,7 @@ metrics gathered from its port. SQLite, and PostgreSQL in CI; no Temporal is nee
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
 from pathlib import Path
@@ -20,6 +21,7 @@ from cli import history
 from cli.processes import free_ports
 from config.settings import PROJECT_ROOT, Settings
 from domain.access import Role
+from domain.kpis import KPIS
 from store.db import make_engine
 from tests.harness import auth_headers, prepare_database, serve_app
 
@@ -148,6 +150,25 @@ async def test_the_console_endpoints(db_url: str, tmp_path: Path) -> None:
             assert published[0]["detail"]["reason"] == "a comment" and published[0]["actor"].startswith(
                 "token:"
             )
+
+            today = dt.datetime.now(dt.UTC).date()
+            span = {"date_from": str(today - dt.timedelta(days=29)), "date_to": str(today)}
+            figures = (await http.get("/v1/dashboard", params=span)).json()["figures"]
+            assert [f["kpi"]["id"] for f in figures] == list(KPIS) and all(f["rows"] for f in figures)
+            one = (await http.get("/v1/dashboard/cancel_refund", params={**span, "channel": "jd"})).json()
+            assert one["orders_link"] == {**span, "channel": "jd", "status": "cancelled"}
+            table = await http.get("/v1/dashboard/top_sellers/csv", params=span)
+            lines = table.text.splitlines()
+            assert lines[0] == "sku,units,revenue" and len(lines) == 21
+            assert (await http.get("/v1/dashboard/nope", params=span)).status_code == 404
+            assert (await http.get("/v1/dashboard", params={"date_from": str(today)})).status_code == 422
+
+            held = queue["groups"][0]["orders"][0]["order_id"]
+            steps = (await http.get(f"/v1/orders/{held}/timeline")).json()["transitions"]
+            assert [x["status"] for x in steps][-1] == "awaiting_operator"
+            assert (await http.get(f"/v1/orders/{held}/explain")).json() == {"decisions": []}
+            about = (await http.get("/v1/console/settings")).json()
+            assert about["namespace"] == "default" and about["temporal_ui"].startswith("http://")
 
             page_html = await http.get("/console", headers={"authorization": ""})
             assert (
