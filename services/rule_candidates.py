@@ -152,7 +152,7 @@ async def history(who: Principal, db: AsyncEngine, ruleset: str, limit: int) -> 
     require(who, Permission.RULES_READ)
     found = await decisions.list_versions(db, ruleset, max(1, min(limit, 200)) + 1)
     out = []
-    for newer, older in zip(found, [*found[1:], None], strict=True):
+    for newer, older in zip(found, [*found[1:], None], strict=False):  # the oldest has none before it
         before = version_text(older.content).splitlines(keepends=True) if older else []
         after = version_text(newer.content).splitlines(keepends=True)
         diff = difflib.unified_diff(before, after, fromfile=older.version if older else "(none)",
