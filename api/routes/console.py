@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import ServicesDep
 from api.security import Caller
@@ -41,13 +41,14 @@ async def root() -> RedirectResponse:
 
 
 @router.get("/console")
-async def page() -> FileResponse:
-    return FileResponse(ASSETS / "index.html", media_type=TYPES[".html"], headers=HEADERS)
+def page() -> Response:
+    return asset("index.html")
 
 
 @router.get("/console/assets/{name}")
-async def asset(name: str) -> FileResponse:
+def asset(name: str) -> Response:
+    """Read on each request (they are small), so an edited file shows on the next reload."""
     path = (ASSETS / name).resolve()
     if path.parent != ASSETS or path.suffix not in TYPES or not path.is_file():
         raise NotFound(f"no console file '{name}'")
-    return FileResponse(path, media_type=TYPES[path.suffix], headers=HEADERS)
+    return Response(path.read_bytes(), media_type=TYPES[path.suffix], headers=HEADERS)
