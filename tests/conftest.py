@@ -29,6 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tier = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+        if tier in ("e2e", "browser"):  # with -n: one whole stack at a time, the other tiers beside it
+            item.add_marker(pytest.mark.xdist_group("stack"))
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in callspec.id:
             item.add_marker(pytest.mark.pg)
