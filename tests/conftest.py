@@ -22,6 +22,7 @@ PG_URL = os.environ.get("ORDO_TEST_PG_URL", "")
 TIERS = ("unit", "workflow", "integration", "e2e", "browser")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test carries its tier's marker (its folder under tests/), and `pg` when it runs on
     PostgreSQL, so `-m unit`, `-m "not e2e"` or `-m pg` pick a tier."""
