@@ -6,6 +6,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -22,7 +23,6 @@ PG_URL = os.environ.get("ORDO_TEST_PG_URL", "")
 TIERS = ("unit", "workflow", "integration", "e2e", "browser")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test carries its tier's marker (its folder under tests/), and `pg` when it runs on
     PostgreSQL, so `-m unit`, `-m "not e2e"` or `-m pg` pick a tier."""
@@ -30,11 +30,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tier = Path(str(item.fspath)).resolve().relative_to(Path(__file__).resolve().parent).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
-        if tier in ("e2e", "browser"):  # with -n: one whole stack at a time, the other tiers beside it
-            item.add_marker(pytest.mark.xdist_group("stack"))
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in callspec.id:
             item.add_marker(pytest.mark.pg)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `pytest -n 2` (`make test`): the tests that start a whole stack (e2e, browser) run
+    one after another on one worker, whole modules of the other tiers beside them. Two stacks
+    at once on two cores starve each other's deadlines; one stack beside a tier of small
+    servers does not."""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 (only when xdist runs)
+
+    class StackApart(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(("tests/e2e/", "tests/browser/")):
+                return "stack"
+            return str(super()._split_scope(nodeid))
+
+    return StackApart(config, log)
 
 
 @pytest.fixture(autouse=True)
