@@ -25,7 +25,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@command -v chromium >/dev/null || echo "*** NOTE: no Chromium here, so the browser tests (tests/browser) will be SKIPPED: apt-get install chromium ***"
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 # Unit tests and the workflow tests whose activities are faked at their contracts.
 test-fast: $(STAMP)
