@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import tables as t
+from store.analytics import day_of
 
 CHANNELS = ["tmall", "jd", "taobao", "shopify", "pos", "erp", "wechat"]
 CHANNEL_WEIGHTS = [30, 22, 15, 10, 10, 8, 5]
@@ -216,7 +217,7 @@ def _emit(
             "created_at": d.created,
             "updated_at": steps[-1][2],
             "units": sum(q for _, q, _ in d.lines),
-        "units_shipped": sum(q for _, q, _ in d.lines) if shipped else 0,
+            "units_shipped": sum(q for _, q, _ in d.lines) if shipped else 0,
             "ship_by": d.ship_by,
             "shipped_at": shipped,
             "delivered_at": delivered,
@@ -377,14 +378,20 @@ async def clear(engine: AsyncEngine) -> int:
             delete(t.customer_totals).where(t.customer_totals.c.customer_id.startswith("hist-"))
         )
         await conn.execute(delete(t.sku_sales_daily))
-        day = (
-            "strftime('%Y-%m-%d', o.created_at)"
-            if conn.dialect.name == "sqlite"
-            else "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        day = day_of(conn, o.created_at)
+        lines = t.order_lines.c
+        sold = (
+            select(
+                day,
+                lines.sku,
+                o.channel,
+                func.sum(lines.quantity),
+                func.sum(lines.quantity * lines.unit_price),
+            )
+            .select_from(t.orders.join(t.order_lines, lines.order_id == o.order_id))
+            .group_by(day, lines.sku, o.channel)
         )
-        await conn.exec_driver_sql(
-            f"INSERT INTO sku_sales_daily (day, sku, channel, units, revenue) "  # noqa: S608 (constant)
-            f"SELECT {day}, l.sku, o.channel, sum(l.quantity), sum(l.quantity * l.unit_price) "
-            "FROM orders o JOIN order_lines l ON l.order_id = o.order_id GROUP BY 1, 2, 3"
+        await conn.execute(
+            t.sku_sales_daily.insert().from_select(["day", "sku", "channel", "units", "revenue"], sold)
         )
     return int(n)

@@ -25,7 +25,7 @@ Rows = list[dict[str, Any]]
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
 
 
-def _day(conn: AsyncConnection, column: Any) -> ColumnElement[str]:
+def day_of(conn: AsyncConnection, column: Any) -> ColumnElement[str]:
     if conn.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
     return func.strftime("%Y-%m-%d", column)
@@ -61,14 +61,14 @@ def _round(value: Any, digits: int = 2) -> float | None:
 
 
 async def orders_per_day(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
-    day = _day(conn, o.created_at).label("day")
+    day = day_of(conn, o.created_at).label("day")
     rows = await conn.execute(_orders(q, select(day, o.channel, func.count()), channels)
                               .group_by(day, o.channel).order_by(day, o.channel))
     return [{"day": d, "channel": c, "orders": int(n)} for d, c, n in rows]
 
 
 async def processing_time(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
-    day = _day(conn, o.created_at).label("day")
+    day = day_of(conn, o.created_at).label("day")
     hours = _hours(conn, o.shipped_at, o.created_at)
     shipped = _orders(q, select(day, hours.label("h")), channels).where(o.shipped_at.is_not(None))
     if conn.dialect.name == "postgresql":
@@ -92,7 +92,7 @@ def ship_eligible(now: datetime) -> ColumnElement[bool]:
 
 
 async def on_time_ship(conn: AsyncConnection, q: DashboardQuery, channels: Sequence[str]) -> Rows:
-    day = _day(conn, o.created_at).label("day")
+    day = day_of(conn, o.created_at).label("day")
     on_time = func.sum(case((o.shipped_at <= o.ship_by, 1), else_=0))
     rows = await conn.execute(_orders(q, select(day, func.count(), on_time), channels)
                               .where(ship_eligible(datetime.now(UTC))).group_by(day).order_by(day))
