@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -205,6 +206,9 @@ def up(
                                        "dashboard (0: none)"),
 ) -> None:
     """Start Temporal, the simulators, the API and one worker per queue; run demo orders."""
+    # A job started in the background (`make run &`, a CI step, a test runner's worker) begins
+    # with SIGINT ignored, and Python keeps it so: then `kill -INT` would not stop the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = asyncio.run(run_up(get_settings(), demo_orders, until_done, timeout,
                                   sim_failure_rate, tracking_step, console, history_orders))
