@@ -19,11 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import tables as t
 from store.analytics import day_of
+from store.rollups import upsert
 
 CHANNELS = ["tmall", "jd", "taobao", "shopify", "pos", "erp", "wechat"]
 CHANNEL_WEIGHTS = [30, 22, 15, 10, 10, 8, 5]
@@ -340,9 +340,8 @@ async def _merge(
     conn: AsyncConnection, table: Table, keys: list[str], rows: list[dict[str, Any]], added: set[str]
 ) -> None:
     """Upsert in chunks, adding to the counters a row that is already there."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 2000):
-        stmt = insert(table).values(rows[start : start + 2000])
+        stmt = upsert(conn, table).values(rows[start : start + 2000])
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in added}

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import tables as t
+from store.db import utc
 
 GENESIS = "0" * 64
 
@@ -43,13 +44,9 @@ class ChainCheck(BaseModel):
     problem: str = ""
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def row_hash(key: bytes, seq: int, at: datetime, actor: str, action: str, target: str,
              detail: dict[str, Any], prev_hash: str) -> str:
-    body = json.dumps([seq, _utc(at).isoformat(timespec="microseconds"), actor, action, target,
+    body = json.dumps([seq, utc(at).isoformat(timespec="microseconds"), actor, action, target,
                        detail, prev_hash], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 

@@ -7,8 +7,9 @@ of waiting; taking the write lock up front makes concurrent writers queue on bus
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -41,3 +42,14 @@ def make_engine(url: str, readonly: bool = False, **kwargs: Any) -> AsyncEngine:
     # pre-ping: a pooled connection the server closed (a restart, a failover) is replaced
     # before use instead of failing the request or activity that drew it
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+@overload
+def utc(at: datetime) -> datetime: ...
+@overload
+def utc(at: None) -> None: ...
+def utc(at: datetime | None) -> datetime | None:
+    """A stored time as UTC: SQLite hands back the naive UTC it was given, PostgreSQL an aware one."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.queries import OrderPage, OrderQuery, OrderRow
 from store import tables as t
+from store.db import utc
 
 o = t.orders.c
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
@@ -70,7 +71,7 @@ def filtered(query: Q, q: OrderQuery, channels: Sequence[str] = ()) -> Q:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return utc(value).isoformat()
 
 
 def _row(r: Any) -> OrderRow:

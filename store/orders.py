@@ -16,6 +16,7 @@ from domain.records import OrderRecord, TransitionRow
 from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
 from store import followups, rollups
 from store import tables as t
+from store.db import utc
 
 # A parcel's workflow is running, and so can hear a tracking event, in these statuses.
 TRAVELLING = {s.value for s in (ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE,
@@ -154,7 +155,7 @@ async def shipment_for_waybill(engine: AsyncEngine, carrier: str, waybill_no: st
         return WaybillMatch(live=live[0] if live else "", finished="")
     ended = rows[0].updated_at
     return WaybillMatch(live="", finished=rows[0].shipment_id,
-                        finished_at=ended if ended.tzinfo else ended.replace(tzinfo=UTC))  # SQLite: naive UTC
+                        finished_at=utc(ended))
 
 
 async def get_order(engine: AsyncEngine, order_id: str) -> OrderRecord | None:
@@ -220,4 +221,4 @@ async def transitions(engine: AsyncEngine, order_id: str) -> list[TransitionRow]
         rows = await conn.execute(select(tr.status, tr.exception_type, tr.at)
                                   .where(tr.order_id == order_id).order_by(tr.at, tr.id))
         return [TransitionRow(status=r.status, exception_type=r.exception_type,
-                              at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)) for r in rows]
+                              at=utc(r.at)) for r in rows]

@@ -3,7 +3,7 @@ the ReturnWorkflow's state so the API can answer without asking Temporal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -14,6 +14,7 @@ from domain.records import ReturnRecord
 from domain.returns import ReturnCase, ReturnedUnits, ReturnRequest, ReturnState, ReturnStatus, check_request
 from store import catalog, ledger
 from store import tables as t
+from store.db import utc
 
 
 async def create(
@@ -123,7 +124,7 @@ async def delivered_units(
         for ln in r.lines:
             units[ln["sku"]] = units.get(ln["sku"], 0) + int(ln["quantity"])
             source.setdefault(ln["sku"], {"warehouse": r.warehouse, "carrier": r.carrier})
-        at = r.updated_at if r.updated_at.tzinfo else r.updated_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+        at = utc(r.updated_at)
         last = at if last is None or at > last else last
     return units, source, last
 

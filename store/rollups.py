@@ -16,7 +16,8 @@ from domain.model import Order
 from store import tables as t
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
+def upsert(conn: AsyncConnection, table: Table) -> Any:
+    """INSERT that can take ON CONFLICT DO UPDATE, in the connection's dialect."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
@@ -28,13 +29,13 @@ async def add_order(conn: AsyncConnection, order: Order, at: Any) -> None:
         per_sku[line.sku][0] += line.quantity
         per_sku[line.sku][1] += line.quantity * line.unit_price
     for sku, (units, revenue) in sorted(per_sku.items()):  # sorted: concurrent upserts lock in one order
-        stmt = _insert(conn, t.sku_sales_daily).values(day=day, sku=sku, channel=order.channel,
+        stmt = upsert(conn, t.sku_sales_daily).values(day=day, sku=sku, channel=order.channel,
                                                         units=units, revenue=revenue)
         await conn.execute(stmt.on_conflict_do_update(
             index_elements=["day", "sku", "channel"],
             set_={"units": t.sku_sales_daily.c.units + stmt.excluded.units,
                   "revenue": t.sku_sales_daily.c.revenue + stmt.excluded.revenue}))
-    stmt = _insert(conn, t.customer_totals).values(
+    stmt = upsert(conn, t.customer_totals).values(
         customer_id=order.customer.id, tier=order.customer.tier.value, orders=1, revenue=order.total,
         first_at=at, last_at=at)
     c = t.customer_totals.c

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.queries import WAITING
 from store import tables as t
+from store.db import utc
 
 o = t.orders.c
 
@@ -49,10 +50,6 @@ class WaitingReturn(BaseModel):
     created_at: datetime
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def _rules_fired(conn: AsyncConnection, order_ids: list[str]) -> dict[str, list[str]]:
     d = t.decisions.c
     rows = await conn.execute(select(d.order_id, d.fired).where(d.order_id.in_(order_ids),
@@ -80,8 +77,8 @@ async def waiting_orders(engine: AsyncEngine, channels: Sequence[str] = (), per_
             groups.append(WaitingGroup(exception_type=kind, count=int(count), orders=[WaitingOrder(
                 order_id=r.order_id, channel=r.channel, status=r.status, exception_type=r.exception_type,
                 reason=r.exception_reason, rule=fired.get(r.order_id, []), customer_tier=r.customer_tier,
-                total=r.total, currency=r.currency, created_at=_utc(r.created_at),
-                waiting_since=_utc(r.updated_at), ship_by=_utc(r.ship_by)) for r in rows]))
+                total=r.total, currency=r.currency, created_at=utc(r.created_at),
+                waiting_since=utc(r.updated_at), ship_by=utc(r.ship_by)) for r in rows]))
     groups.sort(key=lambda g: g.orders[0].waiting_since if g.orders else datetime.max.replace(tzinfo=UTC))
     return groups
 
@@ -97,5 +94,5 @@ async def waiting_returns(engine: AsyncEngine, channels: Sequence[str] = (),
         rows = (await conn.execute(query)).all()
     return [WaitingReturn(rma=x.rma, order_id=x.order_id, status=x.status,
                           lines=list(x.request.get("lines", [])),
-                          notes=list((x.state or {}).get("notes", [])), created_at=_utc(x.created_at))
+                          notes=list((x.state or {}).get("notes", [])), created_at=utc(x.created_at))
             for x in rows]
