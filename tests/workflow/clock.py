@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from typing import Any
+
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 MARGIN = timedelta(seconds=3)
@@ -19,3 +22,17 @@ async def skip_to_just_before(env: WorkflowEnvironment, when: datetime) -> None:
     gap = when - await env.get_current_time() - MARGIN
     if gap > timedelta(0):
         await env.sleep(gap)
+
+
+async def result_of(handle: WorkflowHandle[Any, Any], attempts: int = 5) -> Any:
+    """The workflow's result, asked again when the time-skipping server's history long-poll
+    comes back empty (the SDK then raises "No completion event found"; seen once in CI while
+    a cancelled parcel ran its compensations on a loaded machine). Any other error, and
+    the same one `attempts` times running, is raised."""
+    for attempt in range(attempts):
+        try:
+            return await handle.result()
+        except RuntimeError as error:
+            if "No completion event found" not in str(error) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -29,7 +29,7 @@ from services.rules import explain_order
 from store import decisions as decision_store
 from tests.factories import carrier_rules, make_order
 from tests.harness import wait_until
-from tests.workflow.clock import skip_to_just_before
+from tests.workflow.clock import result_of, skip_to_just_before
 from tests.workflow.conftest import WorkflowStack
 from tests.workflow.test_lifecycle import deliver_all, start, status_is, update
 from workflows.order import OrderWorkflow
@@ -283,7 +283,7 @@ async def test_a_parcel_cancelled_from_the_temporal_ui_cancels_its_waybill_and_w
     child = wf.client.get_workflow_handle(f"shipment-{sid}")
     await child.cancel()
     with pytest.raises(WorkflowFailureError) as failure:
-        await child.result()
+        await result_of(child)
     assert isinstance(failure.value.cause, CancelledError)
     async with httpx.AsyncClient() as http:
         bookings = (await http.get(f"{wf.urls['carriers']}/admin/waybills")).json()["waybills"]
