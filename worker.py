@@ -36,7 +36,7 @@ from config import queues
 from config.keys import audit_key
 from config.logs import configure_logging
 from config.settings import Settings, get_settings
-from config.temporal import connect, metrics_port, worker_runtime
+from config.temporal import connect, metrics_port, worker_runtime, workflow_runner
 from rules.engine import RuleEngine
 from store.db import make_engine
 from store.vault import Vault
@@ -117,6 +117,7 @@ def build_workers(client: Client, names: Sequence[str], res: Resources, settings
     return [
         Worker(client, task_queue=name, workflows=WORKFLOWS.get(name, []),
                activities=activities_for(name, res, settings),
+               workflow_runner=workflow_runner(settings),
                max_concurrent_activities=50 if name == queues.ORDERS else None)
         for name in names
     ]

@@ -6,14 +6,18 @@ row started twice is one workflow), channel cancellations go to the running work
 the same `cancel` Update an operator sends and are accepted or refused by its validator.
 A crash between accept and start loses nothing: the row is still `pending` at restart.
 
-Run: `python -m api.dispatcher` (one per deployment; `ordo up` starts it).
+Run: `python -m api.dispatcher` (`ordo up` starts one). Several may run against one
+PostgreSQL database: each claims its batch with a lease (`FOR UPDATE SKIP LOCKED`), so no
+row is started twice, and a change waits until its order's start has been dispatched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 from datetime import timedelta
 from typing import Any
 
@@ -43,8 +47,9 @@ UPDATE_TIMEOUT = timedelta(seconds=20)
 
 
 class Dispatcher:
-    def __init__(self, client: Client, db: AsyncEngine) -> None:
+    def __init__(self, client: Client, db: AsyncEngine, name: str = "") -> None:
         self.client, self.db = client, db
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"  # whose lease a claimed row is
         self._sem = asyncio.Semaphore(CONCURRENCY)
 
     async def _start(self, row: InboxRecord) -> tuple[int, str, str]:
@@ -96,7 +101,7 @@ class Dispatcher:
 
     async def drain_once(self) -> int:
         """One batch: orders first, then changes (a cancellation after its order's start)."""
-        rows = await inbox_store.pending(self.db, BATCH)
+        rows = await inbox_store.claim(self.db, BATCH, self.name)
         if not rows:
             return 0
         orders = [r for r in rows if r.kind == "order"]
@@ -127,7 +132,8 @@ class Dispatcher:
 
 async def keep_retention(stop: asyncio.Event, privacy: Privacy, days: float, every_minutes: float) -> None:
     """The retention schedule: personal data of orders closed more than `days` ago is erased,
-    checked at start and then every `every_minutes` (one process does it: this one)."""
+    checked at start and then every `every_minutes` (each dispatcher does; a second erasure of
+    the same order finds nothing left to erase)."""
     while not stop.is_set():
         try:
             done = await privacy.purge_expired(SYSTEM, days)

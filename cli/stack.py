@@ -97,6 +97,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "ORDO_HTTP_TIMEOUT_SECONDS": str(settings.http_timeout_seconds),
             "ORDO_INVENTORY_SCHEDULES": str(settings.inventory_schedules).lower(),
             "ORDO_PAYLOAD_ENCRYPTION": str(settings.payload_encryption).lower(),
+            "ORDO_WORKFLOW_SANDBOX": settings.workflow_sandbox,
             "ORDO_WORKER_METRICS_PORTS": json.dumps(settings.worker_metrics_ports)}
 
 

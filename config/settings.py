@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_api_key: str = ""
     temporal_tls: bool = False
+    # strict: every workflow run in Temporal's import sandbox (catches a non-deterministic call
+    # at once; the tests run so); passthrough: the sandbox without re-importing modules per run;
+    # off: no sandbox (the cheapest; the replay tests hold the workflows deterministic).
+    workflow_sandbox: Literal["strict", "passthrough", "off"] = "off"
     payload_encryption: bool = True  # every payload to Temporal AES-256-GCM encrypted (config/codec.py)
     temporal_tls_cert: str = ""  # mTLS: the client certificate and key files (PEM), and
     temporal_tls_key: str = ""  # the CA that signed the server's certificate, if private

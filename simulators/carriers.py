@@ -108,6 +108,8 @@ def create_app(
 
     answering = asyncio.Event()
     answering.set()
+    tracking = asyncio.Event()  # cleared: parcels wait at the depot, no tracking is pushed
+    tracking.set()
 
     async def answered() -> None:
         """The booking is made; its answer waits while answers are held (`PUT /admin/answers`),
@@ -209,6 +211,7 @@ def create_app(
 
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
         await answered()  # a carrier too stuck to answer a booking collects nothing either
+        await tracking.wait()
         async with httpx.AsyncClient(timeout=5) as client:
             for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
                 if n < rec.get("acked", 0):  # delivered before a restart
@@ -489,6 +492,17 @@ def create_app(
         else:
             answering.set()
         return {"held": not answering.is_set()}
+
+    @app.put("/admin/tracking")
+    async def pause_tracking(body: dict[str, bool]) -> dict[str, bool]:
+        """`{"paused": true}`: booked parcels wait uncollected, so their orders stay in flight
+        waiting for tracking (the benchmark measures the workers' memory so), until
+        `{"paused": false}`."""
+        if body.get("paused"):
+            tracking.clear()
+        else:
+            tracking.set()
+        return {"paused": not tracking.is_set()}
 
     @app.post("/admin/collect")
     async def collect(body: dict[str, str]) -> dict[str, Any]:

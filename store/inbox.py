@@ -24,6 +24,7 @@ from domain.records import DeadLetterRecord, InboxRecord
 from store import tables as t
 
 MAX_BATCH = 256
+CLAIM_LEASE = dt.timedelta(seconds=60)  # a dispatcher that dies holding rows frees them after this
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,35 @@ async def pending(engine: AsyncEngine, limit: int) -> list[InboxRecord]:
         return [InboxRecord.model_validate(r._mapping) for r in rows]
 
 
+async def claim(engine: AsyncEngine, limit: int, claimer: str,
+                lease: dt.timedelta = CLAIM_LEASE) -> list[InboxRecord]:
+    """Pending rows leased to `claimer` until now + `lease`, in id order, so that several
+    dispatchers share the inbox and no row is started by two of them. A row is taken when
+    no other dispatcher holds an unexpired lease on it and no earlier row of the same order
+    is still pending (a cancellation waits for its order's start, whoever holds that).
+
+    One UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING: on PostgreSQL
+    two dispatchers claiming at once skip each other's rows instead of waiting or taking
+    them twice; SQLite runs the statement under its single writer lock, atomic the same."""
+    now = dt.datetime.now(dt.UTC)
+    i = t.inbox.c
+    earlier = t.inbox.alias("earlier")
+    blocked = select(earlier.c.id).where(
+        earlier.c.order_id == i.order_id, earlier.c.state == "pending", earlier.c.id < i.id).exists()
+    free = i.claimed_until.is_(None) | (i.claimed_until < now)
+    candidates = (select(i.id).where(i.state == "pending", free, ~blocked).order_by(i.id).limit(limit)
+                  .with_for_update(skip_locked=True, of=t.inbox))
+    async with engine.connect() as conn:  # an idle poll reads, and takes no write lock
+        if (await conn.execute(select(i.id).where(i.state == "pending", free).limit(1))).first() is None:
+            return []
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            update(t.inbox).where(i.id.in_(candidates.scalar_subquery()))
+            .values(claimed_by=claimer, claimed_until=now + lease).returning(*t.inbox.c))
+        claimed = [InboxRecord.model_validate(r._mapping) for r in rows]
+    return sorted(claimed, key=lambda r: r.id)
+
+
 async def for_order(engine: AsyncEngine, order_id: str) -> list[InboxRecord]:
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -162,6 +192,7 @@ async def settle(engine: AsyncEngine, results: list[tuple[int, str, str]]) -> No
                     outcome=outcome,
                     attempts=t.inbox.c.attempts + 1,
                     dispatched_at=now if state != "pending" else None,
+                    claimed_until=None,  # settled, or free for any dispatcher to try again
                 )
             )
 

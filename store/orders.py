@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,36 +60,50 @@ async def exists(engine: AsyncEngine, order_id: str) -> bool:
         return found.first() is not None
 
 
+def _status_statements() -> tuple[Any, Any]:
+    """The two statements of a status write, built once: the order's row, and its timeline's
+    next step unless the last step already has this status (a re-recorded status, priority
+    or exception type changed, is no new step; a retried write is kept out by the unique
+    key). Built per call they cost more CPU than the database spent running them."""
+    o, tr = t.orders.c, t.order_transitions.c
+    p: dict[str, Any] = {name: bindparam(f"p_{name}") for name in (
+        "order_id", "status", "exception_type", "exception_reason", "priority", "ship_by", "at", "shipped",
+        "delivered", "closed")}
+    row = update(t.orders).where(o.order_id == p["order_id"]).values(
+        status=p["status"], updated_at=func.now(), exception_type=p["exception_type"],
+        exception_reason=p["exception_reason"],
+        priority=func.coalesce(func.nullif(p["priority"], ""), o.priority),
+        ship_by=func.coalesce(p["ship_by"], o.ship_by),
+        shipped_at=case((p["shipped"], func.coalesce(o.shipped_at, p["at"])), else_=o.shipped_at),
+        delivered_at=case((p["delivered"], func.coalesce(o.delivered_at, p["at"])), else_=o.delivered_at),
+        closed_at=case((p["closed"], p["at"]), else_=o.closed_at))
+    last = (select(tr.status).where(tr.order_id == p["order_id"]).order_by(tr.id.desc()).limit(1)
+            .scalar_subquery())
+    step = select(p["order_id"], p["status"], p["exception_type"], p["at"]).where(
+        last.is_distinct_from(p["status"]))
+    return row, step
+
+
+_STATUS_ROW, _STATUS_STEP = _status_statements()
+_STATUS_INSERT: dict[str, Any] = {}  # per dialect: INSERT ... SELECT ... ON CONFLICT DO NOTHING
+
+
 async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
-    """The order's status now, and one more step of its timeline (a retried write of the
-    same step, same workflow time, is not counted twice)."""
-    at = rec.at or datetime.now(UTC)
-    o = t.orders.c
-    values: dict[str, Any] = {"status": rec.status.value, "updated_at": func.now(),
-                              "exception_type": rec.exception_type, "exception_reason": rec.exception_reason}
-    if rec.priority:
-        values["priority"] = rec.priority
-    if rec.ship_by:
-        values["ship_by"] = rec.ship_by
-    if rec.status in SHIPPED_OR_LATER:
-        values["shipped_at"] = func.coalesce(o.shipped_at, at)
-    if rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
-        values["delivered_at"] = func.coalesce(o.delivered_at, at)
-    if rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED):
-        values["closed_at"] = at
+    """The order's status now, and one more step of its timeline."""
+    params = {"p_order_id": rec.order_id, "p_status": rec.status.value,
+              "p_exception_type": rec.exception_type, "p_exception_reason": rec.exception_reason,
+              "p_priority": rec.priority, "p_ship_by": rec.ship_by, "p_at": rec.at or datetime.now(UTC),
+              "p_shipped": rec.status in SHIPPED_OR_LATER,
+              "p_delivered": rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+              "p_closed": rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)}
     async with engine.begin() as conn:
-        await conn.execute(update(t.orders).where(o.order_id == rec.order_id).values(**values))
-        last = (await conn.execute(
-            select(t.order_transitions.c.status).where(t.order_transitions.c.order_id == rec.order_id)
-            .order_by(t.order_transitions.c.id.desc()).limit(1))).scalar()
-        if last == rec.status.value:
-            return  # a re-recorded status (priority or exception type changed) is no new step
-        try:
-            async with conn.begin_nested():
-                await conn.execute(t.order_transitions.insert().values(
-                    order_id=rec.order_id, status=rec.status.value, exception_type=rec.exception_type, at=at))
-        except IntegrityError:
-            pass
+        await conn.execute(_STATUS_ROW, params)
+        insert = _STATUS_INSERT.get(conn.dialect.name)
+        if insert is None:
+            insert = rollups.upsert(conn, t.order_transitions).from_select(
+                ["order_id", "status", "exception_type", "at"], _STATUS_STEP).on_conflict_do_nothing()
+            _STATUS_INSERT[conn.dialect.name] = insert
+        await conn.execute(insert, params)
 
 
 async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any]) -> None:

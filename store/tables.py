@@ -335,6 +335,9 @@ inbox = Table(
     Column("outcome", Text, nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("dispatched_at", DateTime(timezone=True), nullable=True),
+    # a dispatcher's lease on a pending row (issue 16): another takes it only once it expires
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
 )
 
 # --- who may get in (issue 14) -------------------------------------------------------------

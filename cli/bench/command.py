@@ -32,13 +32,25 @@ def bench(
     intake_orders: int = typer.Option(10_000, help="orders in the intake section's burst and backlog"),
     history_orders: int = typer.Option(1_000_000, help="historic orders for the dashboard section"),
     waiting_orders: int = typer.Option(10_000, help="of those, waiting in the work queue"),
+    orders_workers: int = typer.Option(1, min=1, max=8, help="`orders` worker processes"),
+    dispatchers: int = typer.Option(1, min=1, max=8, help="dispatcher processes in the orders section"),
+    postgres: bool = typer.Option(False, help="run the orders section on a scratch PostgreSQL database "
+                                  "(ORDO_BENCH_PG_URL names the server) instead of SQLite"),
+    in_flight: int = typer.Option(200, min=0, help="orders held waiting for tracking to weigh the orders "
+                                  "worker's memory (0: skip)"),
+    open_loop: bool = typer.Option(True, help="also run orders at a steady half of the measured peak rate"),
+    check: bool = typer.Option(False, help="fail when the ratio or the orders worker's CPU per order "
+                               "regresses against the figures committed in cli/bench/committed.json"),
+    record: bool = typer.Option(False, help="write this run's orders figures to cli/bench/committed.json"),
 ) -> None:
     """Orders/s and intake-to-waybill latency with a same-run Temporal baseline; rule
     decisions/s on durable_rules against the reference evaluator; simulate over history."""
     from cli.bench.carriers import run_carriers_bench
     from cli.bench.dashboard import run_dashboard_bench
+    from cli.bench.guard import record as record_figures
+    from cli.bench.guard import regressions
     from cli.bench.intake import run_intake_bench
-    from cli.bench.orders import run_bench
+    from cli.bench.orders import BenchOptions, run_bench
     from cli.bench.rules import run_rules_bench
     from cli.bench.sourcing import run_sourcing_bench
 
@@ -58,7 +70,9 @@ def bench(
         if section in ("all", "intake"):
             results["intake"] = asyncio.run(run_intake_bench(intake_orders, out_dir, console))
         if section in ("all", "orders"):
-            results["orders"] = asyncio.run(run_bench(orders, out_dir, console))
+            results["orders"] = asyncio.run(run_bench(orders, out_dir, console, options=BenchOptions(
+                orders_workers=orders_workers, dispatchers=dispatchers, postgres=postgres,
+                open_loop=open_loop, in_flight=in_flight)))
         if section == "dashboard":
             results["dashboard"] = asyncio.run(run_dashboard_bench(history_orders, waiting_orders, out_dir,
                                                                    console))
@@ -71,3 +85,15 @@ def bench(
         raise typer.Exit(2) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"latest-{section}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if check and "orders" in results:
+        found = regressions(results["orders"])  # type: ignore[arg-type]
+        for line in found:
+            err.print(f"regression: {line}", style="red", markup=False)
+        if found:
+            err.print("The figures above fell past the noise margin against cli/bench/committed.json. Find "
+                      "the change that cost it (the per-process CPU table says where), or, if the "
+                      "cost is deliberate, commit the new figures with `ordo bench --record`.", markup=False)
+            raise typer.Exit(1)
+        console.print("bench check: within the noise margin of the committed figures")
+    if record and "orders" in results:
+        console.print(f"committed figures: {record_figures(results['orders'])}")  # type: ignore[arg-type]

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import os
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,9 @@ from rich.table import Table
 from sqlalchemy import text
 
 from cli import history
+from cli.bench.scratch_db import scratch_database, server_url
 from cli.commands.catalogue import import_file
-from cli.processes import StartupError
 from cli.stack import DEMO_CATALOGUE
-from config.settings import get_settings
 from domain.access import SYSTEM
 from domain.kpis import KPIS, DashboardQuery
 from domain.queries import OrderQuery
@@ -36,14 +33,6 @@ from store.migrate import migrate
 
 RUNS = 7
 VIEWS = {"30 days": {}, "30 days, tmall": {"channel": "tmall"}, "90 days, gold": {"tier": "gold"}}
-
-
-def _server_url() -> str:
-    url = os.environ.get("ORDO_BENCH_PG_URL") or get_settings().effective_database_url
-    if not url.startswith("postgresql"):
-        raise StartupError("the dashboard bench needs PostgreSQL: set ORDO_BENCH_PG_URL="
-                           "postgresql+asyncpg://user@host:5432/db (a scratch database is made beside it)")
-    return url
 
 
 async def _timed(call: Callable[[], Awaitable[Any]]) -> list[float]:
@@ -62,13 +51,7 @@ def _summary(times: list[float], scan: float) -> dict[str, float]:
 
 
 async def run_dashboard_bench(orders: int, waiting: int, out_dir: Path, console: Console) -> dict[str, Any]:
-    server = _server_url()
-    name = f"ordo_bench_dash_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
+    async with scratch_database(server_url("the dashboard bench"), "ordo_bench_dash") as url:
         await asyncio.to_thread(migrate, url)
         await import_file(DEMO_CATALOGUE, url)
         engine = make_engine(url, readonly=True)
@@ -99,10 +82,6 @@ async def run_dashboard_bench(orders: int, waiting: int, out_dir: Path, console:
         listing = _summary(await _timed(lambda: order_list.search(
             SYSTEM, engine, OrderQuery(channel="jd", status="completed", per_page=50))), scan)
         await engine.dispose()
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
     worst = max(v["p95_ms"] for f in figures.values() for v in f.values())
     result = {"orders": orders, "waiting": waiting, "seed_seconds": round(seeded, 1),
               "full_scan_ms": round(scan * 1000, 1), "figures": figures, "work_queue": queue,

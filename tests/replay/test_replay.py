@@ -14,6 +14,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from config.settings import Settings
+from config.temporal import workflow_runner
 from tests.replay.recorder import HISTORIES
 from worker import WORKFLOWS
 from workflows import versions
@@ -38,9 +40,13 @@ def workflow_type(history: WorkflowHistory) -> str:
     return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
 
 
-async def test_every_recorded_history_replays_on_the_current_code() -> None:
+@pytest.mark.parametrize("sandbox", ["strict", "off"])
+async def test_every_recorded_history_replays_on_the_current_code(sandbox: str) -> None:
+    """In the strict sandbox (which also refuses a non-deterministic call) and without one,
+    as production runs the workflows (`ORDO_WORKFLOW_SANDBOX=off`, issue 16)."""
     replayer = Replayer(workflows=[w for ws in WORKFLOWS.values() for w in ws],
-                        data_converter=pydantic_data_converter)
+                        data_converter=pydantic_data_converter,
+                        workflow_runner=workflow_runner(Settings(workflow_sandbox=sandbox)))
     failures = []
     for path in FILES:
         result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)

@@ -9,7 +9,6 @@ timer and lets the clock, which runs at its own pace between skips, fire it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from temporalio.client import WorkflowHandle

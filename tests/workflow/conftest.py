@@ -83,7 +83,7 @@ async def wf(request: pytest.FixtureRequest, tmp_path: Path, rules_dir: Path,
         chan_url = await stack.enter_async_context(serve_app(marketplaces.create_app(Faults(0))))
         settings = Settings(database_url=url, wms_url=wms_url, carriers_url=car_url,
                             payments_url=pay_url, channels_url=chan_url, rules_dir=rules_dir,
-                            rules_reload_seconds=0)
+                            rules_reload_seconds=0, workflow_sandbox="strict")
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter,
             test_server_existing_path=binary("temporal-test-server"))
