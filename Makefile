@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(VENV)/bin/bandit -q -c pyproject.toml -r .
 
 bench: $(STAMP)
-	$(VENV)/bin/ordo bench --orders 200
+	$(VENV)/bin/ordo bench --orders 200 --check
 
 # Pictures of the console for the README, from a running `make run`.
 screenshots: $(STAMP)

@@ -89,7 +89,8 @@ def activities_for(name: str, res: Resources, settings: Settings) -> list[Callab
         inv = InventoryActivities(res.db, res.rules)
         ret = ReturnActivities(res.db)
         return [store.validate_order, store.decide, store.reserve_stock, store.release_stock,
-                store.consume_stock, store.record_status, store.record_shipment, store.record_address,
+                store.consume_stock, store.record_status, store.record_statuses, store.record_shipment,
+                store.record_address,
                 store.quote_carriers, store.record_booking,
                 inv.warehouse_codes, inv.stock_differences, inv.correct_stock,
                 inv.alert, inv.dispatch_transfer, inv.cancel_transfer, inv.receive_transfer,

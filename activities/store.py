@@ -34,6 +34,7 @@ from domain.messages import (
     ReserveRequest,
     ReserveResult,
     ShipmentRecord,
+    StatusBatch,
     StatusRecord,
     ValidatedOrder,
 )
@@ -116,6 +117,10 @@ class StoreActivities:
     @activity.defn(name=contract.RECORD_STATUS.name)
     async def record_status(self, rec: StatusRecord) -> None:
         await orders.set_status(self.db, rec)
+
+    @activity.defn(name=contract.RECORD_STATUSES.name)
+    async def record_statuses(self, batch: StatusBatch) -> None:
+        await orders.set_statuses(self.db, batch.records)
 
     @activity.defn(name=contract.RECORD_SHIPMENT.name)
     async def record_shipment(self, rec: ShipmentRecord) -> None:

@@ -254,6 +254,12 @@ class StatusRecord(BaseModel):
     ship_by: datetime | None = None
 
 
+class StatusBatch(BaseModel):
+    """Status changes made back to back, written in one transaction, in order (issue 16)."""
+
+    records: list[StatusRecord]
+
+
 class ShipmentRecord(BaseModel):
     order_id: str
     shipment: Shipment

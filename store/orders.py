@@ -90,20 +90,26 @@ _STATUS_INSERT: dict[str, Any] = {}  # per dialect: INSERT ... SELECT ... ON CON
 
 async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
     """The order's status now, and one more step of its timeline."""
-    params = {"p_order_id": rec.order_id, "p_status": rec.status.value,
-              "p_exception_type": rec.exception_type, "p_exception_reason": rec.exception_reason,
-              "p_priority": rec.priority, "p_ship_by": rec.ship_by, "p_at": rec.at or datetime.now(UTC),
-              "p_shipped": rec.status in SHIPPED_OR_LATER,
-              "p_delivered": rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
-              "p_closed": rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)}
+    await set_statuses(engine, [rec])
+
+
+async def set_statuses(engine: AsyncEngine, recs: list[StatusRecord]) -> None:
+    """Status changes made back to back, in order, in one transaction."""
     async with engine.begin() as conn:
-        await conn.execute(_STATUS_ROW, params)
         insert = _STATUS_INSERT.get(conn.dialect.name)
         if insert is None:
             insert = rollups.upsert(conn, t.order_transitions).from_select(
                 ["order_id", "status", "exception_type", "at"], _STATUS_STEP).on_conflict_do_nothing()
             _STATUS_INSERT[conn.dialect.name] = insert
-        await conn.execute(insert, params)
+        for rec in recs:
+            params = {"p_order_id": rec.order_id, "p_status": rec.status.value,
+                      "p_exception_type": rec.exception_type, "p_exception_reason": rec.exception_reason,
+                      "p_priority": rec.priority, "p_ship_by": rec.ship_by,
+                      "p_at": rec.at or datetime.now(UTC), "p_shipped": rec.status in SHIPPED_OR_LATER,
+                      "p_delivered": rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+                      "p_closed": rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)}
+            await conn.execute(_STATUS_ROW, params)
+            await conn.execute(insert, params)
 
 
 async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any]) -> None:

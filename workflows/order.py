@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         ShipmentInput,
         ShipmentResult,
         ShipmentUpdate,
+        StatusBatch,
         StatusRecord,
         Transition,
         ValidatedOrder,
@@ -67,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calls import run
     from workflows.failures import business_failure
     from workflows.shipment import ShipmentWorkflow
+    from workflows.versions import BATCHED_STATUS_WRITES
 
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
 IN_FLIGHT = frozenset({ShipmentStatus.WAYBILL_CREATED, ShipmentStatus.IN_TRANSIT,
@@ -112,6 +115,9 @@ class OrderWorkflow:
         self.parcel_refunds: list[RefundRequest] = []  # parcels the rules chose to refund, not resend
         self.operator_then = "resend"  # what the operator chose on releasing a failed parcel
         self.unpaid_hold_minutes = 0  # the priority rules' answer (`unpaid_hold_minutes`)
+        self.batched = False  # `versions.BATCHED_STATUS_WRITES`, decided as the run starts
+        self.unwritten: list[StatusRecord] = []  # deferred status writes, oldest first
+        self.unsent: list[SearchAttributeUpdate[Any]] = []  # search attributes going with them
 
     # ---- queries, signals, updates -------------------------------------------------
 
@@ -226,7 +232,9 @@ class OrderWorkflow:
 
     # ---- helpers ---------------------------------------------------------------------
 
-    async def _set_status(self, status: OrderStatus, note: str = "") -> None:
+    async def _set_status(self, status: OrderStatus, note: str = "", defer: bool = False) -> None:
+        """`defer`: only local steps follow before the next status, so this one is written
+        with that one (batched histories only); a hold or a wait writes it at once."""
         if self.state.held and status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_OPERATOR,
                                               OrderStatus.CANCELLED):
             self.before_hold = status  # a step that finished after the hold: shown on release
@@ -234,16 +242,38 @@ class OrderWorkflow:
             self.state.status = status
             self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
         status = self.state.status
+        record = StatusRecord(
+            order_id=self.state.order_id, status=status, priority=self.state.priority,
+            exception_type=self.state.exception_type, exception_reason=self.state.exception_reason[:500],
+            at=workflow.now(), ship_by=self.state.ship_by)
+        if self.batched:
+            self.unwritten.append(record)
+            if not defer:
+                await self._write_statuses()
+            return
         workflow.upsert_search_attributes([
             sa.ORDER_STATUS.value_set(status.value),
             sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none"),
         ])
-        await run(
-            store.RECORD_STATUS,
-            StatusRecord(
-                order_id=self.state.order_id, status=status, priority=self.state.priority,
-                exception_type=self.state.exception_type, exception_reason=self.state.exception_reason[:500],
-                at=workflow.now(), ship_by=self.state.ship_by))
+        await run(store.RECORD_STATUS, record)
+
+    async def _write_statuses(self) -> None:
+        """The deferred status writes and search attributes, in one upsert and one write."""
+        if not self.unwritten:
+            return
+        batch, self.unwritten = self.unwritten, []
+        attrs, self.unsent = self.unsent, []
+        workflow.upsert_search_attributes([
+            *attrs, sa.ORDER_STATUS.value_set(batch[-1].status.value),
+            sa.EXCEPTION_TYPE.value_set(batch[-1].exception_type or "none")])
+        await run(store.RECORD_STATUSES, StatusBatch(records=batch))
+
+    def _search_attributes(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
+        """Upserted now, or (batched) with the next status write."""
+        if self.batched:
+            self.unsent.extend(updates)
+        else:
+            workflow.upsert_search_attributes(updates)
 
     async def _decide(self, ruleset: str, facts: dict[str, Any], step: str) -> Decision:
         decision = await run(store.DECIDE, DecisionRequest(
@@ -254,6 +284,8 @@ class OrderWorkflow:
 
     async def _checkpoint(self) -> None:
         """Between steps: honour a hold (wait) or a cancellation (stop)."""
+        if self.state.held:
+            await self._write_statuses()  # nothing waits unwritten
         await workflow.wait_condition(lambda: not self.state.held or self.cancel_requested)
         if self.cancel_requested:
             raise _Cancel(self.cancel_reason)
@@ -300,13 +332,14 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
-        workflow.upsert_search_attributes([
+        self.batched = workflow.patched(BATCHED_STATUS_WRITES)
+        self._search_attributes([
             sa.CHANNEL.value_set(order.channel),
             sa.CUSTOMER_TIER.value_set(order.customer.tier.value),
             sa.ORDER_TOTAL.value_set(float(order.total)),
         ])
         try:
-            await self._set_status(OrderStatus.RECEIVED)
+            await self._set_status(OrderStatus.RECEIVED, defer=True)
             await self._lifecycle()
         except _Cancel as stop:
             await self._compensate(stop.reason)
@@ -315,7 +348,7 @@ class OrderWorkflow:
     async def _lifecycle(self) -> None:
         assert self.order is not None
         self.validated = await self._validate()
-        await self._set_status(OrderStatus.VALIDATED)  # also syncs the stored row to a hold
+        await self._set_status(OrderStatus.VALIDATED, defer=True)  # also syncs the stored row to a hold
         if self.order.review:  # intake was not sure (fuzzy product match, refund in flight)
             await self._route_exception(ExceptionKind.INTAKE_REVIEW, 1,
                                         f"check at intake: {self.order.review}")
@@ -326,8 +359,8 @@ class OrderWorkflow:
         self.state.priority = priority.lane
         self.state.ship_by = workflow.now() + timedelta(hours=priority.sla_hours)
         self.unpaid_hold_minutes = priority.unpaid_hold_minutes
-        workflow.upsert_search_attributes([sa.PRIORITY.value_set(self.state.priority)])
-        await self._set_status(OrderStatus.PRIORITISED)
+        self._search_attributes([sa.PRIORITY.value_set(self.state.priority)])
+        await self._set_status(OrderStatus.PRIORITISED, defer=True)
         if priority.review:
             await self._route_exception(ExceptionKind.FRAUD_REVIEW, 1, f"fraud review: {priority.review}")
             self.state.exception_type = ""
@@ -340,15 +373,14 @@ class OrderWorkflow:
         if split.backorder_rest:
             await self._backorder_rest(allocations)
         self.state.allocations = allocations
-        workflow.upsert_search_attributes([
-            sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
+        self._search_attributes([sa.WAREHOUSE.value_set(sorted({a.warehouse for a in allocations}))])
         self.state.exception_type = ""
         await self._set_status(OrderStatus.RESERVED)
 
         shipments = split_into_shipments(self.order.order_id, allocations, self.validated.lines, split)
         await self._checkpoint()
         self.payment = await self._authorise(allocations)
-        await self._set_status(OrderStatus.PAYMENT_AUTHORISED)
+        await self._set_status(OrderStatus.PAYMENT_AUTHORISED, defer=True)
         await self._checkpoint()
 
         await self._set_status(OrderStatus.FULFILLING)

@@ -15,3 +15,9 @@ CANCEL_UNANSWERED_BOOKING = "cancel-unanswered-booking"
 # with the goods on the road and the order cancelled: the parcel travels on and is followed,
 # and the order's cancellation is refused.
 COLLECTED_PARCEL_GOES_ON = "collected-parcel-goes-on"
+
+# Issue 16: status changes made back to back with only local work between them (received,
+# validated, prioritised; payment authorised then fulfilling) are written together with the
+# next one, in one local activity and one search-attribute upsert: fewer markers, upserts
+# and activations per order, the same timeline.
+BATCHED_STATUS_WRITES = "batched-status-writes"

@@ -19,6 +19,7 @@ from domain.messages import (
     ReserveRequest,
     ReserveResult,
     ShipmentRecord,
+    StatusBatch,
     StatusRecord,
     ValidatedOrder,
 )
@@ -30,6 +31,7 @@ RESERVE_STOCK = Activity("reserve_stock", ReserveRequest, ReserveResult, Q, loca
 RELEASE_STOCK = Activity("release_stock", ReleaseRequest, Count, Q, local=True)
 CONSUME_STOCK = Activity("consume_stock", ConsumeRequest, Count, Q, local=True)
 RECORD_STATUS = Activity("record_status", StatusRecord, type(None), Q, local=True)
+RECORD_STATUSES = Activity("record_statuses", StatusBatch, type(None), Q, local=True)
 RECORD_SHIPMENT = Activity("record_shipment", ShipmentRecord, type(None), Q, local=True)
 RECORD_ADDRESS = Activity("record_address", AddressRecord, type(None), Q, local=True)
 RECORD_BOOKING = Activity("record_booking", BookingEvent, type(None), Q, local=True)

@@ -129,6 +129,7 @@ class Fakes:
             self._fake(store.RELEASE_STOCK, lambda _: Count(value=1)),
             self._fake(store.CONSUME_STOCK, lambda _: Count(value=1)),
             self._fake(store.RECORD_STATUS, lambda _: None),
+            self._fake(store.RECORD_STATUSES, lambda _: None),
             self._fake(store.RECORD_SHIPMENT, lambda _: None),
             self._fake(store.RECORD_ADDRESS, lambda _: None),
             self._fake(store.RECORD_BOOKING, lambda _: None),
