@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
+from fastapi import FastAPI
 
 from activities.carriers import CarrierActivities
 from activities.payments import PaymentActivities
@@ -15,7 +16,7 @@ from domain.stock_messages import SnapshotRequest, TransferRequest
 from simulators import carriers, payments, wms
 from simulators.faults import Faults
 from tests.factories import make_order
-from tests.harness import serve_app
+from tests.harness import serve_app, wait_until
 
 SHIPMENT = Shipment(shipment_id="o-1-p1", order_id="o-1", warehouse="SH-01",
                     lines=[ParcelLine(sku="COKE-330-24", quantity=2)], weight_g=16800, service="standard")
@@ -126,3 +127,33 @@ async def test_faults_set_at_run_time_answer_late_or_after_the_caller_gave_up_wi
         faults = (await http.get(f"{url}/admin/faults")).json()
         assert again.reference == ledger["auths"]["o-9-auth"]["auth_no"] and faults["injected"] == 2
         assert len((await http.get(f"{url}/admin/ledger")).json()["auths"]) == 1
+
+
+async def test_a_paused_carrier_collects_nothing_until_tracking_resumes() -> None:
+    """`PUT /admin/tracking {"paused": true}` keeps booked parcels at the depot (the benchmark
+    weighs the workers' memory so); resumed, their journeys push tracking as before."""
+    pushed: list[str] = []
+    receiver = FastAPI()
+
+    @receiver.post("/{carrier}/events")
+    async def event(carrier: str) -> dict[str, object]:
+        pushed.append(carrier)
+        return {"return_code": "0000", "result": True}
+
+    async with serve_app(receiver) as push_url, \
+            serve_app(carriers.create_app(Faults(0), push_url=push_url, step_seconds=0)) as car_url, \
+            httpx.AsyncClient() as http:
+        paused = await http.put(f"{car_url}/admin/tracking", json={"paused": True})
+        assert paused.json() == {"paused": True}
+        c = CarrierActivities(http, Settings(carriers_url=car_url))
+        await c.create_waybill(WaybillRequest(shipment=SHIPMENT, carrier="sf", address=ADDRESS))
+        [booking] = (await http.get(f"{car_url}/admin/waybills")).json()["waybills"].values()
+        assert booking["route"] == [] and pushed == []
+        resumed = await http.put(f"{car_url}/admin/tracking", json={"paused": False})
+        assert resumed.json() == {"paused": False}
+        await wait_until(lambda: _true(len(pushed) >= 2), "tracking pushes after the pause", within=20)
+    assert set(pushed) == {"sf"}
+
+
+async def _true(value: bool) -> bool:
+    return value
