@@ -84,7 +84,7 @@ def _registered(var_dir: Path) -> dict[str, tuple[str, activity._Definition]]:
 def test_every_contract_has_one_implementation_with_its_queue_and_types(tmp_path: Path) -> None:
     registered = _registered(tmp_path)
     contracts = _contracts()
-    assert len(contracts) == len({c.name for c in contracts}) == len(registered) == 33
+    assert len(contracts) == len({c.name for c in contracts}) == len(registered) == 34
     for c in contracts:
         queue, defn = registered[c.name]
         assert queue == c.queue, c.name
