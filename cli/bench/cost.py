@@ -18,6 +18,7 @@ from temporalio.client import Client
 from cli.processes import Supervisor
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+CLIENT = "bench (client)"  # this process: the bench's HTTP client, and the baseline's worker
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def sample(pid: int) -> ProcessSample | None:
 
 
 def snapshot(sup: Supervisor) -> dict[str, ProcessSample]:
+    """Every live child of the stack by name, and this process as `CLIENT`."""
     out: dict[str, ProcessSample] = {}
     for child in sup.children:
         found = sample(child.proc.pid)
@@ -49,7 +51,7 @@ def snapshot(sup: Supervisor) -> dict[str, ProcessSample]:
             out[child.name] = found
     own = sample(os.getpid())
     if own is not None:
-        out["bench (client)"] = own
+        out[CLIENT] = own
     return out
 
 

@@ -31,7 +31,9 @@ from temporalio.worker import Worker
 from cli.bench import cost
 from cli.bench.baseline import BaselineWorkflow, noop
 from cli.bench.scratch_db import scratch_database, server_url
+from cli.chaos.load import Load
 from cli.credentials import bearer
+from cli.demo.api import OrdoApi
 from cli.processes import Supervisor
 from cli.stack import isolated_settings, prepare_database, settings_env, start_stack
 from config import queues
@@ -169,16 +171,11 @@ async def _open_loop(settings: Settings, client: Client, n: int, rate: float,
                      progress: Progress) -> dict[str, Any]:
     """`n` orders arriving at a steady `rate` per second (not a burst), as a day's trade
     arrives: the latency an order sees when the stack keeps up."""
-    tag = uuid.uuid4().hex[:8]
     task = progress.add_task(f"open loop, {rate:.1f} orders/s", total=n)
-    started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=60, headers=bearer(settings)) as http:
-        async def submit(i: int) -> str:
-            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            r = await http.post(f"{settings.api_url}/v1/orders", json=_order(tag, i))
-            r.raise_for_status()
-            return str(r.json()["order_id"])
-        ids = list(await asyncio.gather(*(submit(i) for i in range(n))))
+    async with httpx.AsyncClient(timeout=60) as http:
+        load = Load(OrdoApi(settings, http), uuid.uuid4().hex[:8], n, cancel_every=0, make=_order)
+        await load.run(rate=rate, concurrency=64)
+    ids = load.acknowledged
     await _wait_completed(settings, ids, progress, task)
     latencies, _ = await intake_to_waybill(client, ids)
     return {"orders": n, "rate_per_s": round(rate, 2), "latency_ms": _summary(latencies)}
@@ -272,7 +269,7 @@ async def _run_stack(settings: Settings, var: Path, orders: int, console: Consol
     ordo["history_per_order"] = per_order
     ordo["rss_mb_after"] = {name: round(s.rss_mb, 1) for name, s in after.items()}
     base_cpu = cost.cpu_ms_per_order(before_base, after_base, orders)
-    baseline["cpu_ms_per_order"] = {k: base_cpu[k] for k in ("temporal", "bench (client)", "total")
+    baseline["cpu_ms_per_order"] = {k: base_cpu[k] for k in ("temporal", cost.CLIENT, "total")
                                     if k in base_cpu}
     result.update({"ordo": ordo, "baseline": baseline, "latency_one_at_a_time_ms": _summary(one_by_one),
                    "ratio": round(ordo["orders_per_s"] / baseline["orders_per_s"], 3)})

@@ -4,6 +4,7 @@ the API answers, some sent several times at once), and a share cancelled by the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,7 @@ class Load:
     total: int
     copies: int = 1  # each order sent this many times at once (a duplicate storm)
     cancel_every: int = CANCEL_EVERY  # 0: nobody cancels
+    make: Callable[[str, int], dict[str, Any]] = chaos_order  # order number i of this tag
     sent: dict[str, Sent] = field(default_factory=dict)
     answered: int = 0
     _progress: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -72,7 +74,7 @@ class Load:
 
     async def one(self, i: int, sem: asyncio.Semaphore) -> None:
         """Order number `i`: sent (`copies` times), and maybe cancelled once answered."""
-        payload = chaos_order(self.tag, i)
+        payload = self.make(self.tag, i)
         record = self.sent.setdefault(payload["external_id"], Sent(payload["external_id"]))
 
         async def send() -> None:

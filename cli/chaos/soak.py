@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from cli.bench import cost
 from cli.bench.orders import intake_to_waybill, percentile
 from cli.chaos.load import Load
 from cli.chaos.run import chaos_settings, running_stack, stamp
@@ -25,15 +25,7 @@ WARM_UP = 20  # orders (at most the soak's own) before the first memory reading:
 
 def memory_mb(sup: Supervisor) -> dict[str, float]:
     """Resident memory of each child (VmRSS from /proc), in MB."""
-    found = {}
-    for child in sup.children:
-        try:
-            status = Path(f"/proc/{child.proc.pid}/status").read_text()
-        except OSError:
-            continue
-        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        found[child.name] = round(kb / 1024, 1)
-    return found
+    return {name: round(s.rss_mb, 1) for name, s in cost.snapshot(sup).items() if name != cost.CLIENT}
 
 
 async def _steady(load: Load, rate: float, progress: Progress) -> None:

@@ -151,9 +151,9 @@ async def test_a_paused_carrier_collects_nothing_until_tracking_resumes() -> Non
         assert booking["route"] == [] and pushed == []
         resumed = await http.put(f"{car_url}/admin/tracking", json={"paused": False})
         assert resumed.json() == {"paused": False}
-        await wait_until(lambda: _true(len(pushed) >= 2), "tracking pushes after the pause", within=20)
+
+        async def journey_moved() -> bool:
+            return len(pushed) >= 2
+
+        await wait_until(journey_moved, "tracking pushes after the pause", within=20)
     assert set(pushed) == {"sf"}
-
-
-async def _true(value: bool) -> bool:
-    return value
