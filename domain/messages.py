@@ -230,6 +230,15 @@ class ShipmentUpdate(BaseModel):
     status: ShipmentStatus
     carrier: str = ""
     waybill_no: str = ""
+    recorded: bool = False  # the parcel has written the order's status for this step itself
+
+
+class ParcelStep(BaseModel):
+    """One status change of a parcel, at the parcel workflow's time: the order rebuilds its
+    travel timeline from these when the parcel ends (`versions.PARCEL_WRITES_ORDER_TRAVEL`)."""
+
+    status: ShipmentStatus
+    at: datetime
 
 
 class ShipmentResult(BaseModel):
@@ -242,6 +251,7 @@ class ShipmentResult(BaseModel):
     reason: str = ""
     promised_by: datetime | None = None
     channel_writeback: str = ""
+    steps: list[ParcelStep] = []  # its status changes, oldest first (empty before the patch)
 
 
 class StatusRecord(BaseModel):
@@ -269,6 +279,9 @@ class ShipmentRecord(BaseModel):
     at: datetime | None = None  # the workflow's time of the change (a return's window counts from delivery)
     fee: Decimal | None = None  # what the booked carrier charges
     promised_by: datetime | None = None  # when the carrier promised delivery
+    # The parcel moves its order along (shipped, in transit, out for delivery) in the same
+    # write, instead of telling the order's workflow (`versions.PARCEL_WRITES_ORDER_TRAVEL`).
+    moves_order: bool = False
 
 
 class PersistOrder(BaseModel):

@@ -21,6 +21,7 @@ from domain.access import Permission, Principal, Purpose
 from domain.messages import ActionResult, AddressChange, OperatorNote, OrderState
 from domain.model import Order, workflow_id_for
 from domain.records import OrderRecord, TransitionRow
+from domain.status import shown_status
 from services.access import require, require_order
 from services.audit import Audit
 from services.errors import Conflict, NotFound, Unavailable
@@ -113,7 +114,7 @@ class Orders:
                                  inbox=InboxEntry(id=waiting[0].id, state=waiting[0].state))
             if not unanswered:
                 raise NotFound(NO_SUCH_ORDER.format(order_id))
-        status = live.status.value if live else record.status if record else "received"
+        status = shown_status(live.status if live else None, record.status if record else None)
         return OrderView(order_id=order_id, workflow_id=workflow_id_for(order_id), status=status,
                          order=record.payload if record else None, record=record, workflow=live,
                          live=live is not None)

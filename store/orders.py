@@ -8,12 +8,18 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.messages import ShipmentRecord, StatusRecord
 from domain.model import Order
 from domain.records import OrderRecord, TransitionRow
-from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+from domain.status import (
+    ORDER_TRAVELLING,
+    SHIPPED_OR_LATER,
+    OrderStatus,
+    ShipmentStatus,
+    order_status_while_travelling,
+)
 from store import followups, rollups
 from store import tables as t
 from store.db import utc
@@ -96,20 +102,44 @@ async def set_status(engine: AsyncEngine, rec: StatusRecord) -> None:
 async def set_statuses(engine: AsyncEngine, recs: list[StatusRecord]) -> None:
     """Status changes made back to back, in order, in one transaction."""
     async with engine.begin() as conn:
-        insert = _STATUS_INSERT.get(conn.dialect.name)
-        if insert is None:
-            insert = rollups.upsert(conn, t.order_transitions).from_select(
-                ["order_id", "status", "exception_type", "at"], _STATUS_STEP).on_conflict_do_nothing()
-            _STATUS_INSERT[conn.dialect.name] = insert
         for rec in recs:
-            params = {"p_order_id": rec.order_id, "p_status": rec.status.value,
-                      "p_exception_type": rec.exception_type, "p_exception_reason": rec.exception_reason,
-                      "p_priority": rec.priority, "p_ship_by": rec.ship_by,
-                      "p_at": rec.at or datetime.now(UTC), "p_shipped": rec.status in SHIPPED_OR_LATER,
-                      "p_delivered": rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
-                      "p_closed": rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)}
-            await conn.execute(_STATUS_ROW, params)
-            await conn.execute(insert, params)
+            await _write_status(conn, rec)
+
+
+async def _write_status(conn: AsyncConnection, rec: StatusRecord) -> None:
+    insert = _STATUS_INSERT.get(conn.dialect.name)
+    if insert is None:
+        insert = rollups.upsert(conn, t.order_transitions).from_select(
+            ["order_id", "status", "exception_type", "at"], _STATUS_STEP).on_conflict_do_nothing()
+        _STATUS_INSERT[conn.dialect.name] = insert
+    params = {"p_order_id": rec.order_id, "p_status": rec.status.value,
+              "p_exception_type": rec.exception_type, "p_exception_reason": rec.exception_reason,
+              "p_priority": rec.priority, "p_ship_by": rec.ship_by,
+              "p_at": rec.at or datetime.now(UTC), "p_shipped": rec.status in SHIPPED_OR_LATER,
+              "p_delivered": rec.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+              "p_closed": rec.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)}
+    await conn.execute(_STATUS_ROW, params)
+    await conn.execute(insert, params)
+
+
+async def _move_order(conn: AsyncConnection, order_id: str, at: datetime) -> None:
+    """The order's status from its parcels, as its workflow would set it (the parcel furthest
+    behind), unless the order is not travelling (held, in an exception, or not stored). The
+    order's row is locked first, so two parcels moving at once read each other's writes."""
+    o = t.orders.c
+    row = (await conn.execute(
+        select(o.status, o.exception_type, o.exception_reason).where(o.order_id == order_id)
+        .with_for_update())).first()
+    if row is None or OrderStatus(row.status) not in ORDER_TRAVELLING:
+        return
+    parcels = (await conn.execute(
+        select(t.shipments.c.status).where(t.shipments.c.order_id == order_id))).scalars()
+    status = order_status_while_travelling(parcels)
+    if status is None or status == row.status:
+        return
+    await _write_status(conn, StatusRecord(
+        order_id=order_id, status=status, exception_type=row.exception_type or "",
+        exception_reason=row.exception_reason or "", at=at))
 
 
 async def set_address(engine: AsyncEngine, order_id: str, address: dict[str, Any]) -> None:
@@ -149,6 +179,8 @@ async def save_shipment(engine: AsyncEngine, rec: ShipmentRecord) -> None:
                    .scalar_subquery())
         await conn.execute(update(t.orders).where(t.orders.c.order_id == rec.order_id)
                            .values(units_shipped=shipped))
+        if rec.moves_order:
+            await _move_order(conn, rec.order_id, at)
 
 
 @dataclass(frozen=True)
