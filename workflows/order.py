@@ -65,7 +65,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.refunds import parcel_value
     from domain.rulesets import ExceptionOutcome, PriorityOutcome, SplitOutcome
     from domain.splitting import split_into_shipments
-    from domain.status import SHIPPED_OR_LATER, OrderStatus, ShipmentStatus
+    from domain.status import (
+        ORDER_TRAVELLING,
+        SHIPPED_OR_LATER,
+        OrderStatus,
+        ShipmentStatus,
+        order_status_while_travelling,
+    )
     from workflows.calls import run
     from workflows.failures import business_failure
     from workflows.shipment import ShipmentWorkflow
@@ -74,14 +80,6 @@ with workflow.unsafe.imports_passed_through():
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
 IN_FLIGHT = frozenset({ShipmentStatus.WAYBILL_CREATED, ShipmentStatus.IN_TRANSIT,
                        ShipmentStatus.OUT_FOR_DELIVERY})
-# The order's status while its parcels travel: that of the parcel furthest behind.
-ORDER_STATUS_OF = ((ShipmentStatus.WAYBILL_CREATED, OrderStatus.SHIPPED),
-                   (ShipmentStatus.IN_TRANSIT, OrderStatus.IN_TRANSIT),
-                   (ShipmentStatus.OUT_FOR_DELIVERY, OrderStatus.OUT_FOR_DELIVERY))
-TRAVELLING = frozenset({OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT,
-                        OrderStatus.OUT_FOR_DELIVERY})
-
-
 # A parcel in one of these has not left with a carrier (or never will).
 NOT_SHIPPED = frozenset({ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE, ShipmentStatus.CANCELLED,
                          ShipmentStatus.FAILED})
@@ -232,9 +230,11 @@ class OrderWorkflow:
 
     # ---- helpers ---------------------------------------------------------------------
 
-    async def _set_status(self, status: OrderStatus, note: str = "", defer: bool = False) -> None:
+    async def _set_status(self, status: OrderStatus, note: str = "", defer: bool = False,
+                          written: bool = False) -> None:
         """`defer`: only local steps follow before the next status, so this one is written
-        with that one (batched histories only); a hold or a wait writes it at once."""
+        with that one (batched histories only); a hold or a wait writes it at once.
+        `written`: a parcel has stored this status already; only the workflow shows it."""
         if self.state.held and status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_OPERATOR,
                                               OrderStatus.CANCELLED):
             self.before_hold = status  # a step that finished after the hold: shown on release
@@ -246,6 +246,13 @@ class OrderWorkflow:
             order_id=self.state.order_id, status=status, priority=self.state.priority,
             exception_type=self.state.exception_type, exception_reason=self.state.exception_reason[:500],
             at=workflow.now(), ship_by=self.state.ship_by)
+        if written:
+            await self._write_statuses()  # anything deferred goes first, as it happened first
+            workflow.upsert_search_attributes([
+                *self.unsent, sa.ORDER_STATUS.value_set(status.value),
+                sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none")])
+            self.unsent = []
+            return
         if self.batched:
             self.unwritten.append(record)
             if not defer:
@@ -560,6 +567,7 @@ class OrderWorkflow:
                 )
             done = await self._await_children()
             self.children = {}
+            self._travelled(list(done.values()))
             for r in done.values():
                 results[r.shipment_id] = r
                 self.state.decisions.extend(r.decisions)
@@ -645,15 +653,40 @@ class OrderWorkflow:
         return update is not None and update.status not in NOT_SHIPPED
 
     async def _follow_parcels(self) -> None:
-        """The order shows where its parcels are: the status of the one furthest behind."""
-        if self.state.status not in TRAVELLING:
+        """The order shows where its parcels are: the status of the one furthest behind.
+        A parcel that has written it already (patched) is only shown, not written again."""
+        if self.state.status not in ORDER_TRAVELLING:
             return
-        travelling = {u.status for u in self.progress.values()}
-        for parcel_status, order_status in ORDER_STATUS_OF:
-            if parcel_status in travelling:
-                if order_status != self.state.status:
-                    await self._set_status(order_status)
-                return
+        status = order_status_while_travelling(u.status for u in self.progress.values())
+        if status is not None and status != self.state.status:
+            await self._set_status(status, written=any(u.recorded for u in self.progress.values()))
+
+    def _travelled(self, ended: list[ShipmentResult]) -> None:
+        """Parcels that moved the order along themselves (`versions.PARCEL_WRITES_ORDER_TRAVEL`)
+        told it only their waybill: their later steps join the order's timeline now, at the
+        parcels' times, read the way `_follow_parcels` reads them. Nothing is written (the
+        parcels wrote these statuses), so no command is issued and replay is unchanged."""
+        status = self.state.status
+        now = {sid: u.status for sid, u in self.progress.items()}
+        for r in ended:
+            now.pop(r.shipment_id, None)
+            self.progress[r.shipment_id] = ShipmentUpdate(
+                shipment_id=r.shipment_id, status=r.status, carrier=r.carrier, waybill_no=r.waybill_no,
+                recorded=bool(r.steps))
+        if status not in ORDER_TRAVELLING or self.state.held:
+            return
+        steps = sorted(((st.at, r.shipment_id, st.status) for r in ended for st in r.steps),
+                       key=lambda step: step[0])
+        moved: list[Transition] = []
+        for at, sid, parcel_status in steps:
+            now[sid] = parcel_status
+            follows = order_status_while_travelling(now.values())
+            if follows is not None and follows != status:
+                status = follows
+                moved.append(Transition(status=status, at=at))
+        if moved:
+            self.state.status = status
+            self.state.transitions = sorted([*self.state.transitions, *moved], key=lambda tr: tr.at)
 
     async def _watch_sla(self) -> None:
         assert self.state.ship_by is not None

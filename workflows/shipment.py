@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         DeliveryOrderRef,
         DeliveryOrderRequest,
+        ParcelStep,
         Quote,
         ShipmentInput,
         ShipmentNotice,
@@ -46,7 +47,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calls import run
     from workflows.carrier_booking import CARRIER_CALL, book_carrier
     from workflows.failures import business_failure
-    from workflows.versions import CANCEL_UNANSWERED_BOOKING, COLLECTED_PARCEL_GOES_ON
+    from workflows.versions import (
+        CANCEL_UNANSWERED_BOOKING,
+        COLLECTED_PARCEL_GOES_ON,
+        PARCEL_WRITES_ORDER_TRAVEL,
+    )
 
 STATUS_OF = {TrackingState.COLLECTED: ShipmentStatus.IN_TRANSIT,
              TrackingState.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
@@ -77,6 +82,8 @@ class ShipmentWorkflow:
         self.wms_asked = False  # a delivery order was asked for (its answer may not have come)
         self.requests: dict[str, WaybillRequest] = {}  # the booking each carrier was asked for
         self.confirmed = False  # the channel has been told the waybill
+        self.moves_order = False  # `versions.PARCEL_WRITES_ORDER_TRAVEL`, decided as the run starts
+        self.steps: list[ParcelStep] = []
 
     @workflow.signal(name="tracking")
     def tracking(self, event: TrackingEvent) -> None:
@@ -96,27 +103,34 @@ class ShipmentWorkflow:
         return self.promised_by
 
     async def _set(self, inp: ShipmentInput, status: ShipmentStatus, waybill: Waybill | None) -> None:
+        """Record the parcel's status. Patched, the same write moves the order along its travel
+        and only the waybill is told to the order's workflow (it stops the ship-by watch and
+        decides whether a cancellation can still take); the later steps reach the order with
+        the parcel's result. Before the patch every step was a signal and a status write."""
         self.status = status
+        self.steps.append(ParcelStep(status=status, at=workflow.now()))
         await run(
             store.RECORD_SHIPMENT,
             ShipmentRecord(
                 order_id=inp.shipment.order_id, shipment=inp.shipment, status=status,
                 carrier=waybill.carrier if waybill else "", waybill_no=waybill.waybill_no if waybill else "",
                 at=workflow.now(), promised_by=self.promised_by,
-                fee=next((b.fee for b in reversed(self.bookings) if b.kind == "booked"), None)))
-        if status in QUIET:
+                fee=next((b.fee for b in reversed(self.bookings) if b.kind == "booked"), None),
+                moves_order=self.moves_order and status not in QUIET))
+        if status in QUIET or (self.moves_order and status != ShipmentStatus.WAYBILL_CREATED):
             return
         parent = workflow.get_external_workflow_handle(inp.parent_workflow_id)
         await parent.signal("shipment_progress", ShipmentUpdate(
             shipment_id=inp.shipment.shipment_id, status=status,
             carrier=waybill.carrier if waybill else "",
-            waybill_no=waybill.waybill_no if waybill else ""))
+            waybill_no=waybill.waybill_no if waybill else "", recorded=self.moves_order))
 
     @workflow.run
     async def run(self, inp: ShipmentInput) -> ShipmentResult:
         s = inp.shipment
         wms_ref: DeliveryOrderRef | None = None
         booked: tuple[Waybill, Quote] | None = None
+        self.moves_order = workflow.patched(PARCEL_WRITES_ORDER_TRAVEL)
         try:
             await self._set(inp, ShipmentStatus.PENDING, None)
             address = self.address_override.address if self.address_override else inp.address
@@ -258,4 +272,4 @@ class ShipmentWorkflow:
                               waybill_no=waybill.waybill_no if waybill else "",
                               decisions=self.decisions, bookings=self.bookings, reason=reason,
                               promised_by=self.promised_by,
-                              channel_writeback=self.writeback)
+                              channel_writeback=self.writeback, steps=self.steps if self.moves_order else [])
