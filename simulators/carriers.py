@@ -45,6 +45,7 @@ from domain.rating import BEIJING
 from domain.tracking import TrackingState
 from domain.wire import jdl, kuaidi100, sf, zto
 from simulators.faults import Faults
+from simulators.outbound import Outbound
 from simulators.state import SimState, state_dir
 
 FIRST_NUMBER = 7444400000001
@@ -75,6 +76,7 @@ def create_app(
     state: SimState | None = None,
 ) -> FastAPI:
     settings = get_settings()
+    outbound = Outbound(timeout=5)
 
     @contextlib.asynccontextmanager
     async def resume_journeys(_: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +86,7 @@ def create_app(
         yield
         for task in list(tasks):  # a stopped simulator stops its journeys; the state file resumes them
             task.cancel()
+        await outbound.aclose()
 
     app = FastAPI(title="Ordo carrier simulator (SF, ZTO, JD Logistics, DHL)", lifespan=resume_journeys)
     faults = faults or Faults()
@@ -212,48 +215,48 @@ def create_app(
     async def journey(carrier: str, rec: dict[str, Any]) -> None:
         await answered()  # a carrier too stuck to answer a booking collects nothing either
         await tracking.wait()
-        async with httpx.AsyncClient(timeout=5) as client:
-            for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
-                if n < rec.get("acked", 0):  # delivered before a restart
-                    continue
-                if step:
-                    await asyncio.sleep(step)
-                if rec["cancelled"] or (rec["lost"] and n > 1):
-                    rec["done"] = True
-                    save(carrier, rec)
-                    return
-                problem = PROBLEMS.get(rec["problem"])
-                if problem and n > problem[0]:
-                    state, sf_code, action, k100, text = (
-                        TrackingState.INFO,
-                        problem[1],
-                        "PROBLEM",
-                        "2",
-                        problem[2],
-                    )
-                if len(rec["route"]) <= n:
-                    rec["route"].append(sf_code)
-                req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
+        client = outbound.client
+        for n, (state, sf_code, action, k100, text) in enumerate(JOURNEY):
+            if n < rec.get("acked", 0):  # delivered before a restart
+                continue
+            if step:
+                await asyncio.sleep(step)
+            if rec["cancelled"] or (rec["lost"] and n > 1):
+                rec["done"] = True
                 save(carrier, rec)
-                for attempt in range(60):  # like the carriers, push until acknowledged
-                    with contextlib.suppress(httpx.HTTPError, ValueError):
-                        r = await client.post(**req)
-                        if (
-                            r.status_code == 200
-                            and r.json().get("return_code", "0000") == "0000"
-                            and r.json().get("result", True)
-                        ):
-                            break
-                    await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
-                else:  # never acknowledged: the carrier gives up on telling, as real ones do
-                    rec["abandoned"] = rec["done"] = True
-                    save(carrier, rec)
-                    return
-                rec["acked"] = n + 1
-                rec["done"] = action == "PROBLEM" or n + 1 == len(JOURNEY)
+                return
+            problem = PROBLEMS.get(rec["problem"])
+            if problem and n > problem[0]:
+                state, sf_code, action, k100, text = (
+                    TrackingState.INFO,
+                    problem[1],
+                    "PROBLEM",
+                    "2",
+                    problem[2],
+                )
+            if len(rec["route"]) <= n:
+                rec["route"].append(sf_code)
+            req = push_request(carrier, rec, n, state, sf_code, action, k100, text)
+            save(carrier, rec)
+            for attempt in range(60):  # like the carriers, push until acknowledged
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    r = await client.post(**req)
+                    if (
+                        r.status_code == 200
+                        and r.json().get("return_code", "0000") == "0000"
+                        and r.json().get("result", True)
+                    ):
+                        break
+                await asyncio.sleep(max(step, min(0.2 * (attempt + 1), 2.0)))  # backing off: ~100 s
+            else:  # never acknowledged: the carrier gives up on telling, as real ones do
+                rec["abandoned"] = rec["done"] = True
                 save(carrier, rec)
-                if action == "PROBLEM":
-                    return
+                return
+            rec["acked"] = n + 1
+            rec["done"] = action == "PROBLEM" or n + 1 == len(JOURNEY)
+            save(carrier, rec)
+            if action == "PROBLEM":
+                return
 
     # ---- SF Express ---------------------------------------------------------------
 

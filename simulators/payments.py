@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from config.settings import get_settings
 from domain.wire import alipay
 from simulators.faults import Faults
+from simulators.outbound import Outbound
 from simulators.state import SimState, state_dir
 
 DECLINE_ABOVE = Decimal("50000")
@@ -30,7 +32,14 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None,
     `ORDO_SIM_STATE_DIR`, else memory)."""
     settings = get_settings()
     secret = settings.alipay_secret
-    app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)")
+    outbound = Outbound(timeout=5)
+
+    @contextlib.asynccontextmanager
+    async def close_outbound(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await outbound.aclose()
+
+    app = FastAPI(title="Ordo payment gateway simulator (Alipay-style)", lifespan=close_outbound)
     faults = faults or Faults()
     faults.install(app)
     state = state or SimState("payments", state_dir())
@@ -51,13 +60,12 @@ def create_app(faults: Faults | None = None, notify_url: str | None = None,
                 "out_trade_no": out_trade_no, "trade_status": trade["trade_status"],
                 "total_amount": trade["total_amount"]}
         form["sign"] = alipay.sign(form, secret)
-        async with httpx.AsyncClient(timeout=5) as http:
-            for attempt in range(10):
-                with contextlib.suppress(httpx.HTTPError):
-                    r = await http.post(notify_url, data=form)
-                    if r.text.strip() == "success":
-                        return
-                await asyncio.sleep(0.2 * (attempt + 1))
+        for attempt in range(10):
+            with contextlib.suppress(httpx.HTTPError):
+                r = await outbound.client.post(notify_url, data=form)
+                if r.text.strip() == "success":
+                    return
+            await asyncio.sleep(0.2 * (attempt + 1))
 
     def answer(method: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {alipay.response_key(method): body}

@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request, Response
 from config.settings import get_settings
 from domain.wire import qimen
 from simulators.faults import Faults
+from simulators.outbound import Outbound
 from simulators.state import SimState, state_dir
 
 # purchase in, stocktake, scrap; refurbished: defective units made sellable (an inventory-type
@@ -46,6 +47,7 @@ EVENT_MOVES = {"receipt": (None, "ZP"), "count": (None, "ZP"), "damage": ("ZP", 
 
 def create_app(faults: Faults | None = None, state: SimState | None = None) -> FastAPI:
     settings = get_settings()
+    outbound = Outbound(timeout=settings.http_timeout_seconds)
 
     @contextlib.asynccontextmanager
     async def resume_returns(_: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +57,7 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
         yield
         for task in list(pending):  # a stopped WMS stops its return arrivals; the state file resumes them
             task.cancel()
+        await outbound.aclose()
 
     app = FastAPI(title="Ordo WMS simulator (Qimen)", lifespan=resume_returns)
     faults = faults or Faults()
@@ -97,13 +100,12 @@ def create_app(faults: Faults | None = None, state: SimState | None = None) -> F
         params["sign"] = qimen.sign(params, body, settings.qimen_secret)
         answer: dict[str, Any] = {"method": method}
         try:
-            async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as http:
-                resp = await http.post(
-                    f"{settings.api_url}/v1/wms/qimen",
-                    params=params,
-                    content=body.encode(),
-                    headers={"Content-Type": "application/xml"},
-                )
+            resp = await outbound.client.post(
+                f"{settings.api_url}/v1/wms/qimen",
+                params=params,
+                content=body.encode(),
+                headers={"Content-Type": "application/xml"},
+            )
             answer.update(status=resp.status_code, reply=qimen.from_xml(resp.text))
         except (httpx.HTTPError, ET.ParseError) as exc:  # Ordo down: the report can be sent again
             answer.update(status=None, error=repr(exc))
