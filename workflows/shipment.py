@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.versions import (
         CANCEL_UNANSWERED_BOOKING,
         COLLECTED_PARCEL_GOES_ON,
+        ONE_LATE_TIMER,
         PARCEL_WRITES_ORDER_TRAVEL,
     )
 
@@ -244,6 +245,8 @@ class ShipmentWorkflow:
         """Late: past the promise, and nothing heard for `transit_grace_days` since the
         promise or the last event, whichever is later."""
         assert self.promised_by is not None
+        if workflow.patched(ONE_LATE_TIMER):
+            return await self._follow_with_one_timer(inp, waybill)
         grace = self.grace
         quiet_since = self.promised_by
         while True:
@@ -255,16 +258,45 @@ class ShipmentWorkflow:
             except TimeoutError:
                 await self._set(inp, ShipmentStatus.LATE, waybill)
                 return self._result(inp, waybill, "no tracking progress past the promised time")
-            while self.seen < len(self.events):  # signals may arrive while we record
-                event = self.events[self.seen]
-                self.seen += 1
-                new = STATUS_OF.get(event.state)
-                if new and new != self.status:
-                    await self._set(inp, new, waybill)
-                if new in FINAL:
-                    return self._result(inp, waybill, "" if new == ShipmentStatus.DELIVERED
-                                        else f"carrier reports {event.state.value}: {event.remark}")
+            if (ended := await self._take_events(inp, waybill)) is not None:
+                return ended
             quiet_since = workflow.now()
+
+    async def _follow_with_one_timer(self, inp: ShipmentInput, waybill: Waybill) -> ShipmentResult:
+        """As `_follow`, with a timer that is not cancelled and started again on every event
+        (two history events and two timer writes on the server each time): it runs to the
+        deadline it was set for, and only then, if an event has moved the deadline on, a
+        new one runs to the new deadline. Patch `one-late-timer`."""
+        assert self.promised_by is not None
+        quiet_since = self.promised_by
+        timer: asyncio.Task[None] | None = None
+        while True:
+            deadline = max(quiet_since, self.promised_by) + self.grace
+            if timer is None or timer.done():
+                timer = asyncio.create_task(
+                    workflow.sleep(max(deadline - workflow.now(), timedelta(seconds=1))))
+            await workflow.wait_condition(lambda t=timer: len(self.events) > self.seen or t.done())
+            if len(self.events) == self.seen:  # the timer ran out with nothing new
+                if workflow.now() >= deadline:
+                    await self._set(inp, ShipmentStatus.LATE, waybill)
+                    return self._result(inp, waybill, "no tracking progress past the promised time")
+                continue  # an event moved the deadline on: a new timer runs to it
+            if (ended := await self._take_events(inp, waybill)) is not None:
+                return ended  # the timer is left to lapse with the run: no command to cancel it
+            quiet_since = workflow.now()
+
+    async def _take_events(self, inp: ShipmentInput, waybill: Waybill) -> ShipmentResult | None:
+        """Every event that has arrived, in order; the parcel's result once one is final."""
+        while self.seen < len(self.events):  # signals may arrive while we record
+            event = self.events[self.seen]
+            self.seen += 1
+            new = STATUS_OF.get(event.state)
+            if new and new != self.status:
+                await self._set(inp, new, waybill)
+            if new in FINAL:
+                return self._result(inp, waybill, "" if new == ShipmentStatus.DELIVERED
+                                    else f"carrier reports {event.state.value}: {event.remark}")
+        return None
 
     def _result(self, inp: ShipmentInput, waybill: Waybill | None, reason: str) -> ShipmentResult:
         return ShipmentResult(shipment_id=inp.shipment.shipment_id, status=self.status,

@@ -27,3 +27,9 @@ BATCHED_STATUS_WRITES = "batched-status-writes"
 # waybill; the order rebuilds its travel timeline from the parcel's steps when the parcel
 # ends. Three signals, three order activations and three status writes fewer per parcel.
 PARCEL_WRITES_ORDER_TRAVEL = "parcel-writes-order-travel"
+
+# Issue 16: a parcel waiting for tracking keeps one timer running to its late deadline
+# instead of cancelling it and starting another on every carrier event (two history events
+# and two timer writes each); when it fires early because events moved the deadline on, a
+# new one runs to the new deadline.
+ONE_LATE_TIMER = "one-late-timer"

@@ -282,6 +282,31 @@ async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf
     assert (await handle.result()).status == OrderStatus.COMPLETED
 
 
+@pytest.mark.records("shipment-heard-after-its-promise")
+async def test_an_event_after_the_promise_moves_the_late_deadline_on(wf: WorkflowStack) -> None:
+    """Late counts from the last event when that is after the promise: the timer set for the
+    first deadline fires with the parcel still on its way, and a new one runs to the new
+    deadline (patch `one-late-timer`: the timer is not restarted on every event)."""
+    handle = await start(wf, make_order("late-moved", [("COKE-330-24", 1)], tier="gold"))
+    [(sid, waybill)] = await parcels(handle, 1)
+    first = wf.client.get_workflow_handle(f"shipment-{sid}")
+    promised = await first.query(ShipmentWorkflow.promise)
+    assert promised is not None
+    grace = timedelta(days=carrier_rules().transit_grace_days)
+    await skip_to_just_before(wf.env, promised + timedelta(hours=12))
+    await push(wf, sid, waybill, TrackingState.IN_TRANSIT)  # heard after the promise
+    heard = await wf.env.get_current_time()
+    await skip_to_just_before(wf.env, promised + grace + timedelta(hours=6))  # past the first deadline
+    assert (await first.query(ShipmentWorkflow.current)) == ShipmentStatus.IN_TRANSIT
+    await skip_to_just_before(wf.env, heard + grace)
+    [(again, waybill2)] = await parcels(handle, 1, besides=sid)
+    assert again == f"{sid}-g2"
+    assert (await first.query(ShipmentWorkflow.current)) == ShipmentStatus.LATE
+    assert await wf.env.get_current_time() >= heard + grace
+    await push(wf, again, waybill2, TrackingState.DELIVERED)
+    assert (await result_of(handle)).status == OrderStatus.COMPLETED
+
+
 @pytest.mark.records("shipment-cancelled-waiting-for-collection")
 async def test_a_parcel_cancelled_from_the_temporal_ui_cancels_its_waybill_and_wms_order(
     wf: WorkflowStack,
