@@ -275,7 +275,10 @@ class ShipmentWorkflow:
             if timer is None or timer.done():
                 timer = asyncio.create_task(
                     workflow.sleep(max(deadline - workflow.now(), timedelta(seconds=1))))
-            await workflow.wait_condition(lambda t=timer: len(self.events) > self.seen or t.done())
+            def heard_or_rang(t: asyncio.Task[None] = timer) -> bool:
+                return len(self.events) > self.seen or t.done()
+
+            await workflow.wait_condition(heard_or_rang)
             if len(self.events) == self.seen:  # the timer ran out with nothing new
                 if workflow.now() >= deadline:
                     await self._set(inp, ShipmentStatus.LATE, waybill)
