@@ -235,7 +235,7 @@ class ShipmentUpdate(BaseModel):
 
 class ParcelStep(BaseModel):
     """One status change of a parcel, at the parcel workflow's time: the order rebuilds its
-    travel timeline from these when the parcel ends (`versions.PARCEL_WRITES_ORDER_TRAVEL`)."""
+    travel timeline from these when the parcel ends (`versions.PARCEL_JOURNEY`)."""
 
     status: ShipmentStatus
     at: datetime
@@ -280,7 +280,7 @@ class ShipmentRecord(BaseModel):
     fee: Decimal | None = None  # what the booked carrier charges
     promised_by: datetime | None = None  # when the carrier promised delivery
     # The parcel moves its order along (shipped, in transit, out for delivery) in the same
-    # write, instead of telling the order's workflow (`versions.PARCEL_WRITES_ORDER_TRAVEL`).
+    # write, instead of telling the order's workflow (`versions.PARCEL_JOURNEY`).
     moves_order: bool = False
 
 

@@ -662,7 +662,7 @@ class OrderWorkflow:
             await self._set_status(status, written=any(u.recorded for u in self.progress.values()))
 
     def _travelled(self, ended: list[ShipmentResult]) -> None:
-        """Parcels that moved the order along themselves (`versions.PARCEL_WRITES_ORDER_TRAVEL`)
+        """Parcels that moved the order along themselves (`versions.PARCEL_JOURNEY`)
         told it only their waybill: their later steps join the order's timeline now, at the
         parcels' times, read the way `_follow_parcels` reads them. Nothing is written (the
         parcels wrote these statuses), so no command is issued and replay is unchanged."""

@@ -22,14 +22,13 @@ COLLECTED_PARCEL_GOES_ON = "collected-parcel-goes-on"
 # and activations per order, the same timeline.
 BATCHED_STATUS_WRITES = "batched-status-writes"
 
-# Issue 16: a parcel moves its order along its travel (shipped, in transit, out for delivery)
-# in the write that records the parcel's own step, and tells the order's workflow only of its
-# waybill; the order rebuilds its travel timeline from the parcel's steps when the parcel
-# ends. Three signals, three order activations and three status writes fewer per parcel.
-PARCEL_WRITES_ORDER_TRAVEL = "parcel-writes-order-travel"
-
-# Issue 16: a parcel waiting for tracking keeps one timer running to its late deadline
-# instead of cancelling it and starting another on every carrier event (two history events
-# and two timer writes each); when it fires early because events moved the deadline on, a
-# new one runs to the new deadline.
-ONE_LATE_TIMER = "one-late-timer"
+# Issue 16: how a parcel follows its journey, two changes under one id (each id costs every
+# run a marker and a search-attribute upsert). (1) The parcel moves its order along its
+# travel (shipped, in transit, out for delivery) in the write that records its own step,
+# and tells the order's workflow only of its waybill; the order rebuilds its travel
+# timeline from the parcel's steps when the parcel ends: three signals, three order
+# activations and three status writes fewer per parcel. (2) Waiting for tracking, it keeps
+# one timer running to its late deadline instead of cancelling it and starting another on
+# every carrier event (two history events and two timer writes each); when the timer fires
+# early because events moved the deadline on, a new one runs to the new deadline.
+PARCEL_JOURNEY = "parcel-journey"

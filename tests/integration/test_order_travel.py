@@ -1,5 +1,5 @@
 """A parcel moves its order along its travel in the same write as its own step (patch
-`parcel-writes-order-travel`): the order shows the parcel furthest behind, a held order is
+`parcel-journey`): the order shows the parcel furthest behind, a held order is
 not moved, and two parcels moving at once leave the order where the slower one is. On
 SQLite and PostgreSQL, through the store calls the shipment workflow's activity makes."""
 

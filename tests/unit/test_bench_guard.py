@@ -13,19 +13,29 @@ from temporalio.api.history.v1 import HistoryEvent
 from cli.bench import cost, guard
 
 
-def result(ratio: float, worker_ms: float) -> dict[str, object]:
+def result(ratio: float, worker_ms: float, baseline_ms: float = 400.0) -> dict[str, object]:
     return {"ratio": ratio, "ordo": {"orders_per_s": 3.0, "cpu_ms_per_order": {"worker-orders": worker_ms}},
-            "baseline": {"orders_per_s": 2.0}}
+            "baseline": {"orders_per_s": 2.0, "cpu_ms_per_order": {"total": baseline_ms}}}
 
 
 def test_the_check_passes_inside_the_margin_and_names_each_regression(tmp_path: Path) -> None:
     committed = tmp_path / "committed.json"
-    committed.write_text(json.dumps({"ratio": 1.0, "orders_worker_cpu_ms_per_order": 200.0}))
+    committed.write_text(json.dumps({"ratio": 1.0, "orders_worker_cpu_ms_per_order": 200.0,
+                                     "orders_worker_cpu_per_baseline_cpu": 0.5}))
     assert guard.regressions(result(0.8, 240.0), committed) == []  # 20% worse: noise
     found = guard.regressions(result(0.7, 260.0), committed)
     assert len(found) == 2
     assert "ratio Ordo/baseline 0.7 < 1.0" in found[0] and "0.750" in found[0]
-    assert "orders worker CPU 260.0 ms per order > 200.0" in found[1] and "250.0" in found[1]
+    assert "orders worker CPU per order 0.65 × a baseline workflow's > 0.5" in found[1]
+    assert "0.625" in found[1]
+
+
+def test_a_slower_machine_is_not_a_regression(tmp_path: Path) -> None:
+    """The worker's CPU per order doubled on a loaded machine, and so did the baseline's."""
+    committed = tmp_path / "committed.json"
+    guard.record(result(0.9, 180.0, baseline_ms=360.0), committed)
+    assert guard.regressions(result(0.9, 370.0, baseline_ms=720.0), committed) == []
+    assert guard.regressions(result(0.9, 370.0, baseline_ms=360.0), committed) != []
 
 
 def test_record_writes_what_the_check_reads(tmp_path: Path) -> None:

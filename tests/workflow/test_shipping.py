@@ -286,7 +286,7 @@ async def test_a_members_parcel_silent_past_its_promise_is_sent_again_at_once(wf
 async def test_an_event_after_the_promise_moves_the_late_deadline_on(wf: WorkflowStack) -> None:
     """Late counts from the last event when that is after the promise: the timer set for the
     first deadline fires with the parcel still on its way, and a new one runs to the new
-    deadline (patch `one-late-timer`: the timer is not restarted on every event)."""
+    deadline (patch `parcel-journey`: the timer is not restarted on every event)."""
     handle = await start(wf, make_order("late-moved", [("COKE-330-24", 1)], tier="gold"))
     [(sid, waybill)] = await parcels(handle, 1)
     first = wf.client.get_workflow_handle(f"shipment-{sid}")
