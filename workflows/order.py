@@ -85,6 +85,11 @@ NOT_SHIPPED = frozenset({ShipmentStatus.PENDING, ShipmentStatus.AT_WAREHOUSE, Sh
                          ShipmentStatus.FAILED})
 
 
+def _status_attributes(status: OrderStatus, exception_type: str) -> list[SearchAttributeUpdate[Any]]:
+    """The search attributes every status change sets, for the Temporal UI's lists."""
+    return [sa.ORDER_STATUS.value_set(status.value), sa.EXCEPTION_TYPE.value_set(exception_type or "none")]
+
+
 class _Cancel(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -242,26 +247,22 @@ class OrderWorkflow:
             self.state.status = status
             self.state.transitions.append(Transition(status=status, at=workflow.now(), note=note))
         status = self.state.status
+        if written:
+            await self._write_statuses()  # anything deferred goes first, as it happened first
+            attrs, self.unsent = self.unsent, []
+            workflow.upsert_search_attributes(
+                [*attrs, *_status_attributes(status, self.state.exception_type)])
+            return
         record = StatusRecord(
             order_id=self.state.order_id, status=status, priority=self.state.priority,
             exception_type=self.state.exception_type, exception_reason=self.state.exception_reason[:500],
             at=workflow.now(), ship_by=self.state.ship_by)
-        if written:
-            await self._write_statuses()  # anything deferred goes first, as it happened first
-            workflow.upsert_search_attributes([
-                *self.unsent, sa.ORDER_STATUS.value_set(status.value),
-                sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none")])
-            self.unsent = []
-            return
         if self.batched:
             self.unwritten.append(record)
             if not defer:
                 await self._write_statuses()
             return
-        workflow.upsert_search_attributes([
-            sa.ORDER_STATUS.value_set(status.value),
-            sa.EXCEPTION_TYPE.value_set(self.state.exception_type or "none"),
-        ])
+        workflow.upsert_search_attributes(_status_attributes(status, self.state.exception_type))
         await run(store.RECORD_STATUS, record)
 
     async def _write_statuses(self) -> None:
@@ -270,9 +271,8 @@ class OrderWorkflow:
             return
         batch, self.unwritten = self.unwritten, []
         attrs, self.unsent = self.unsent, []
-        workflow.upsert_search_attributes([
-            *attrs, sa.ORDER_STATUS.value_set(batch[-1].status.value),
-            sa.EXCEPTION_TYPE.value_set(batch[-1].exception_type or "none")])
+        workflow.upsert_search_attributes(
+            [*attrs, *_status_attributes(batch[-1].status, batch[-1].exception_type)])
         await run(store.RECORD_STATUSES, StatusBatch(records=batch))
 
     def _search_attributes(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
